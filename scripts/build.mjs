@@ -1,0 +1,45 @@
+// Two outputs: build/ is a file-for-file transpile of src/ and test/ (what the
+// test runner loads), dist/ is one bundled entry so the CLI starts without
+// resolving hundreds of modules.
+import { build } from 'esbuild';
+import { readdirSync, statSync, mkdirSync, cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+function walk(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+const entries = [...walk(join(root, 'src')), ...walk(join(root, 'test')), ...walk(join(root, 'bench'))];
+await build({
+  entryPoints: entries,
+  outdir: join(root, 'build'),
+  outbase: root,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['koffi'],
+  logLevel: 'warning',
+  // Bundled ESM still needs require() for koffi's CommonJS entry.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+};
+await build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js') });
+await build({ ...common, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/index.js') });
+// Tool programs are read at run time from next to the bundle.
+if (existsSync(join(root, 'src/tools'))) {
+  mkdirSync(join(root, 'dist/tools'), { recursive: true });
+  for (const f of readdirSync(join(root, 'src/tools'))) if (f.endsWith('.bt')) cpSync(join(root, 'src/tools', f), join(root, 'dist/tools', f));
+}
