@@ -156,6 +156,16 @@ export function kill(pid: number, sig: number): boolean {
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
+export const MAP_PRIVATE = 2;
+
+/**
+ * Whether libc is bound already. Callers with a cheap fallback (the BTF reader
+ * maps /sys/kernel/btf/vmlinux instead of reading it 4 KiB per syscall) use
+ * the syscall path only when it will not cost loading koffi first.
+ */
+export function libcLoaded(): boolean {
+  return libc !== undefined;
+}
 
 /** A mapping of a kernel object (ring buffer pages). `view` is unusable after unmap(). */
 export interface Mapping {

@@ -41,7 +41,11 @@ export interface Positional { kind: 'Positional'; loc: Loc; index: number }
 export interface PositionalCount { kind: 'PositionalCount'; loc: Loc }
 /** `@x`, `@` (name ''), `@x[k]`, `@x[k1, k2]`. `keys` is null for a scalar map. */
 export interface MapRef { kind: 'Map'; loc: Loc; name: string; keys: Expr[] | null }
-export interface Call { kind: 'Call'; loc: Loc; name: string; args: Expr[]; /** location of the name alone */ nameLoc: Loc }
+export interface Call {
+  kind: 'Call'; loc: Loc; name: string; args: Expr[]; /** location of the name alone */ nameLoc: Loc;
+  /** Set by the type pass on aggregation calls: the map they are assigned to (`@x = count()`). */
+  assignTarget?: MapRef;
+}
 export type BinaryOp =
   | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '<<' | '>>'
   | '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';

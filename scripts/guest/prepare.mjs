@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// Prepares the second kernel once per machine: Debian's newest 6.1 kernel image
+// (extracted, never installed into the host's /boot) and an initramfs that can
+// mount a 9p root. The result lives outside the repo so a fresh clone on the
+// same machine (CI) reuses it.
+//
+//   node scripts/guest/prepare.mjs            ensure the cache, print its manifest
+//   node scripts/guest/prepare.mjs --refresh  look for a newer 6.1 kernel first
+//
+// Library use: `await prepareGuest()` returns the manifest (see below).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, cpSync, chmodSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const cacheDir = process.env.BPFKIT_GUEST_CACHE || '/var/cache/bpfkit-guest';
+// Bumped whenever the way the initramfs is built changes, so stale caches are rebuilt.
+const RECIPE = 4;
+// virtio_pci is listed because udev is removed from the image (see the hook
+// below): nothing else would load the driver the 9p transport sits on.
+const EXTRA_MODULES = ['virtio_pci', '9p', '9pnet', '9pnet_virtio', 'netfs', 'fscache'];
+
+function log(msg) {
+  process.stderr.write(`[guest-prepare] ${msg}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stderr ?? ''}${r.stdout ?? ''}`);
+  return r.stdout ?? '';
+}
+
+function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+let aptUpdated = false;
+function aptUpdate() {
+  if (aptUpdated) return;
+  log('apt-get update');
+  run('apt-get', ['update', '-qq']);
+  aptUpdated = true;
+}
+
+function ensureHostTools() {
+  const need = [];
+  if (!have('qemu-system-x86_64')) need.push('qemu-system-x86');
+  if (!have('mkinitramfs')) need.push('initramfs-tools');
+  if (!have('zstd')) need.push('zstd');
+  if (!have('xz')) need.push('xz-utils');
+  if (!have('setpriv') || !have('unshare')) need.push('util-linux');
+  if (!need.length) return;
+  aptUpdate();
+  log(`installing ${need.join(' ')}`);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...need], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+/** Newest `linux-image-6.1.0-N-amd64` known to apt, as its version string `6.1.0-N-amd64`. */
+function newestKernel() {
+  const search = () => run('apt-cache', ['search', '--names-only', '^linux-image-6\\.1\\.0-[0-9]+-amd64$']);
+  let out = search();
+  if (!out.trim()) {
+    // A fresh machine may have no package lists yet.
+    aptUpdate();
+    out = search();
+  }
+  const abis = [...out.matchAll(/^linux-image-6\.1\.0-(\d+)-amd64 /gm)].map((m) => Number(m[1]));
+  if (!abis.length) throw new Error('apt knows no linux-image-6.1.0-N-amd64 package (is this Debian 12 with its main repository?)');
+  return `6.1.0-${Math.max(...abis)}-amd64`;
+}
+
+function readManifest() {
+  try {
+    const m = JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8'));
+    if (m.recipe === RECIPE && existsSync(m.kernel) && existsSync(m.initrd)) return m;
+  } catch {}
+  return null;
+}
+
+// Removes udev from the image: under TCG starting udevd and replaying uevents
+// costs about four seconds of an otherwise ten-second boot, and the only
+// drivers this guest needs are loaded explicitly from conf/modules.
+const NO_UDEV_HOOK = `#!/bin/sh
+PREREQ="udev"
+prereqs() { echo "$PREREQ"; }
+case "$1" in prereqs) prereqs; exit 0 ;; esac
+rm -f "$DESTDIR/scripts/init-top/udev" "$DESTDIR/scripts/init-bottom/udev" \\
+  "$DESTDIR/usr/bin/udevadm" "$DESTDIR/bin/udevadm" "$DESTDIR/sbin/udevadm" \\
+  "$DESTDIR/lib/systemd/systemd-udevd" "$DESTDIR/usr/lib/systemd/systemd-udevd"
+`;
+
+function buildImage(version) {
+  const work = join(cacheDir, `${version}.tmp`);
+  const dest = join(cacheDir, version);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+
+  log(`downloading linux-image-${version}`);
+  // apt drops privileges to _apt for downloads; a root-only directory only costs a warning.
+  run('apt-get', ['download', '-q', `linux-image-${version}`], { cwd: work });
+  const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
+  if (!deb) throw new Error('apt-get download produced no .deb');
+  const root = join(work, 'root');
+  run('dpkg', ['-x', join(work, deb), root]);
+  rmSync(join(work, deb));
+  // The package's postinst would run depmod; mkinitramfs needs modules.dep.
+  run('depmod', ['-b', root, version]);
+
+  // A copy of the host's initramfs-tools configuration, changed only where the
+  // guest needs it.
+  const conf = join(work, 'conf');
+  cpSync('/etc/initramfs-tools', conf, { recursive: true });
+  let ic = readFileSync(join(conf, 'initramfs.conf'), 'utf8');
+  // MODULES=list: only the modules named below and their dependencies; "most"
+  // triples the image and its unpacking time under emulation. BUSYBOX=n keeps
+  // the image the same whether or not the host has busybox.
+  ic = ic.replace(/^MODULES=.*$/m, 'MODULES=list').replace(/^BUSYBOX=.*$/m, 'BUSYBOX=n');
+  writeFileSync(join(conf, 'initramfs.conf'), ic);
+  appendFileSync(join(conf, 'modules'), `\n${EXTRA_MODULES.join('\n')}\n`);
+  mkdirSync(join(conf, 'hooks'), { recursive: true });
+  writeFileSync(join(conf, 'hooks', 'zz-bpfkit-no-udev'), NO_UDEV_HOOK);
+  chmodSync(join(conf, 'hooks', 'zz-bpfkit-no-udev'), 0o755);
+
+  // mkinitramfs reads /lib/modules/VERSION and /boot/config-VERSION with no
+  // way to point it elsewhere, so a private mount namespace lays the extracted
+  // package over those two directories; the host never sees it.
+  log('building initramfs');
+  const initrd = join(work, 'initrd.img');
+  const script = [
+    'set -e',
+    'mount --make-rprivate /',
+    `mount -t overlay -o ro,lowerdir="${root}/lib":/usr/lib none /usr/lib`,
+    `mount -t overlay -o ro,lowerdir="${root}/boot":/boot none /boot`,
+    `mkinitramfs -d "${conf}" -o "${initrd}" "${version}"`,
+  ].join('\n');
+  run('unshare', ['-m', 'sh', '-c', script]);
+
+  const vmlinux = extractVmlinux(join(root, 'boot', `vmlinuz-${version}`), join(work, 'vmlinux'));
+
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(work, dest);
+  return {
+    recipe: RECIPE,
+    version,
+    kernel: vmlinux ? join(dest, 'vmlinux') : join(dest, 'root/boot', `vmlinuz-${version}`),
+    initrd: join(dest, 'initrd.img'),
+    // Module tree the guest can lay over /usr/lib if a test needs modprobe.
+    modules: join(dest, 'root/lib'),
+    built: new Date().toISOString(),
+  };
+}
+
+// Under TCG the kernel's own xz decompressor takes about five seconds of every
+// boot. Debian's kernel has CONFIG_PVH, so qemu can start the uncompressed ELF
+// directly; it is unpacked once here. Returns false (boot the bzImage) when the
+// payload is not the single xz stream expected.
+function extractVmlinux(bzImage, out) {
+  const img = readFileSync(bzImage);
+  const at = img.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  if (at < 0) return false;
+  const r = spawnSync('xz', ['-dc', '--single-stream'], { input: img.subarray(at), maxBuffer: 1 << 30 });
+  const elf = r.stdout;
+  if (r.status !== 0 || !elf || elf.length < 4 || elf.readUInt32BE(0) !== 0x7f454c46) {
+    log('could not unpack vmlinux from the bzImage; booting the bzImage');
+    return false;
+  }
+  writeFileSync(out, elf);
+  return true;
+}
+
+/** Ensures the cache and returns its manifest: { version, kernel, initrd, modules }. */
+export async function prepareGuest({ refresh = false } = {}) {
+  if (process.getuid?.() !== 0) throw new Error('preparing the guest needs root (apt-get, mount namespaces)');
+  ensureHostTools();
+  const cached = readManifest();
+  const version = refresh || !cached ? newestKernel() : cached.version;
+  if (cached && cached.version === version) return cached;
+  mkdirSync(cacheDir, { recursive: true });
+  const m = buildImage(version);
+  const tmp = join(cacheDir, 'manifest.json.tmp');
+  writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
+  renameSync(tmp, join(cacheDir, 'manifest.json'));
+  // Older kernels left behind by --refresh.
+  for (const f of readdirSync(cacheDir)) {
+    if (/^6\.1\.0-\d+-amd64(\.tmp)?$/.test(f) && f !== version) rmSync(join(cacheDir, f), { recursive: true, force: true });
+  }
+  log(`ready: ${version}`);
+  return m;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const t0 = Date.now();
+  try {
+    const m = await prepareGuest({ refresh: process.argv.includes('--refresh') });
+    console.log(JSON.stringify(m, null, 2));
+    log(`took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (e) {
+    log(`failed: ${e.message}`);
+    process.exit(1);
+  }
+}

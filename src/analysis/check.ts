@@ -1,0 +1,630 @@
+// The type pass: gives every expression of a probe a type for one concrete
+// target, declares scratch variables, and unifies map types across the whole
+// program. Diagnostics are collected, not thrown, so a user sees every error
+// at once, as bpftrace shows them.
+import type * as AST from '../lang/ast.js';
+import type { Call, Expr, Loc, Stmt } from '../lang/ast.js';
+import { type Diagnostic } from '../lang/diagnostics.js';
+import type { ProbeTarget } from '../probes/provider.js';
+import type { CompileOptions, Registry, TypeCtx } from '../builtins/registry.js';
+import { Resources, type EventKind, type EventSpec, type MapInfo } from './resources.js';
+import {
+  arithResult, i64, intTy, isInt, strTy, tupleTy, tyName, u64, ctypeToTy, type CType, type Ty,
+} from './types.js';
+import type { CTypes } from './ctypes.js';
+
+/** Thrown inside the pass to abandon the current statement after a diagnostic. */
+class Abandon extends Error {}
+
+export interface ProbeTypes {
+  types: Map<Expr, Ty>;
+  vars: Map<string, Ty>;
+  /** Values of sizeof/offsetof, known at compile time. */
+  consts: Map<Expr, bigint>;
+}
+
+const INT_TYPES: Record<string, [1 | 2 | 4 | 8, boolean]> = {
+  int8: [1, true], uint8: [1, false], int16: [2, true], uint16: [2, false], int32: [4, true], uint32: [4, false],
+  int64: [8, true], uint64: [8, false], char: [1, true], 'unsigned char': [1, false], short: [2, true],
+  'unsigned short': [2, false], int: [4, true], 'unsigned int': [4, false], unsigned: [4, false],
+  long: [8, true], 'unsigned long': [8, false], 'long long': [8, true], 'unsigned long long': [8, false],
+  bool: [1, false], u8: [1, false], u16: [2, false], u32: [4, false], u64: [8, false],
+  s8: [1, true], s16: [2, true], s32: [4, true], s64: [8, true], pid_t: [4, true], size_t: [8, false],
+};
+
+export class Checker implements TypeCtx {
+  readonly diagnostics: Diagnostic[] = [];
+  target!: ProbeTarget;
+  private types = new Map<Expr, Ty>();
+  private vars = new Map<string, Ty>();
+  private consts = new Map<Expr, bigint>();
+  private readonly callEvents = new Map<Call, EventSpec>();
+  private loopDepth = 0;
+
+  constructor(
+    readonly program: AST.Program,
+    readonly reg: Registry,
+    readonly opts: CompileOptions,
+    readonly res: Resources,
+    readonly ctypes: CTypes,
+  ) {}
+
+  checkProbe(probe: AST.Probe, target: ProbeTarget): ProbeTypes {
+    this.target = target;
+    this.types = new Map();
+    this.vars = new Map();
+    this.consts = new Map();
+    if (probe.predicate) this.guard(() => this.cond(probe.predicate!));
+    this.block(probe.body);
+    return { types: this.types, vars: this.vars, consts: this.consts };
+  }
+
+  // ------------------------------------------------------------ diagnostics
+
+  error(loc: Loc, msg: string): never {
+    this.diagnostics.push({ severity: 'error', message: msg, loc });
+    throw new Abandon();
+  }
+  warn(loc: Loc, msg: string): void {
+    if (!this.diagnostics.some((d) => d.loc === loc && d.message === msg)) this.diagnostics.push({ severity: 'warning', message: msg, loc });
+  }
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof Abandon)) throw e;
+    }
+  }
+
+  // ------------------------------------------------------------- statements
+
+  private block(b: AST.Block): void {
+    for (const s of b.stmts) this.guard(() => this.stmt(s));
+  }
+
+  private stmt(s: Stmt): void {
+    switch (s.kind) {
+      case 'ExprStmt': {
+        const e = s.expr;
+        if (e.kind === 'Call') {
+          const fn = this.reg.fn(e.name);
+          if (fn?.aggregation) this.error(e.loc, `${e.name}() should be assigned to a map`);
+        }
+        this.typeOf(e);
+        return;
+      }
+      case 'Assign':
+        return this.assign(s);
+      case 'Let': {
+        let ty: Ty | undefined;
+        if (s.type) ty = this.typeSpec(s.type);
+        if (s.value) {
+          const v = this.typeOf(s.value);
+          if (!ty) ty = this.storageType(v);
+        }
+        if (ty) this.declareVar(s.name, ty, s.loc);
+        else if (!this.vars.has(s.name)) this.vars.set(s.name, i64);
+        return;
+      }
+      case 'If':
+        this.guard(() => this.cond(s.cond));
+        this.block(s.then);
+        if (s.else) this.guard(() => this.stmt(s.else!));
+        return;
+      case 'Unroll': {
+        const n = this.literalInt(s.count, 'unroll', 'count');
+        if (n < 1n || n > 100n) this.error(s.count.loc, 'unroll maximum value is 100');
+        this.block(s.body);
+        return;
+      }
+      case 'While':
+        this.guard(() => this.cond(s.cond));
+        this.loopDepth++;
+        this.block(s.body);
+        this.loopDepth--;
+        return;
+      case 'ForRange': {
+        const a = this.typeOf(s.start);
+        const b = this.typeOf(s.end);
+        if (!isInt(a) || !isInt(b)) this.error(s.loc, 'Loop range requires integer expressions');
+        this.declareVar(s.var, i64, s.loc);
+        this.loopDepth++;
+        this.block(s.body);
+        this.loopDepth--;
+        return;
+      }
+      case 'ForMap': {
+        const m = this.res.maps.get(s.map.name);
+        if (!m) this.error(s.map.loc, `Undefined map: @${s.map.name}`);
+        if (s.map.keys) this.error(s.map.loc, 'for loops iterate over a whole map: remove the key');
+        m.used = true;
+        const key = m.keys ? (m.keys.length === 1 ? m.keys[0] : tupleTy(m.keys)) : u64;
+        this.declareVar(s.var, tupleTy([key, this.mapReadType(m)]), s.loc);
+        this.loopDepth++;
+        this.block(s.body);
+        this.loopDepth--;
+        return;
+      }
+      case 'Break':
+      case 'Continue':
+        if (this.loopDepth === 0) this.error(s.loc, `${s.kind.toLowerCase()} used outside of a loop`);
+        return;
+      case 'Return':
+        return;
+      case 'Block':
+        this.block(s);
+        return;
+    }
+  }
+
+  private cond(e: Expr): void {
+    const t = this.typeOf(e);
+    if (t.k !== 'int' && t.k !== 'ptr') this.error(e.loc, `Invalid condition: ${tyName(t)}`);
+  }
+
+  private assign(s: AST.Assign): void {
+    if (s.target.kind === 'Var') {
+      const v = this.typeOf(s.value);
+      if (v.k === 'none') this.error(s.value.loc, `Value of type none cannot be assigned to a variable`);
+      if (s.op !== '=') {
+        const cur = this.vars.get(s.target.name);
+        if (!cur) this.error(s.target.loc, `Undefined or undeclared variable: $${s.target.name}`);
+        if (!isInt(cur) || !isInt(v)) this.error(s.loc, `Compound assignment requires integers`);
+        this.types.set(s.target, cur);
+        return;
+      }
+      this.declareVar(s.target.name, this.storageType(v), s.loc);
+      this.types.set(s.target, this.vars.get(s.target.name)!);
+      return;
+    }
+    // Map assignment: aggregations are typed by the call itself.
+    const val = s.value;
+    if (s.op === '=' && val.kind === 'Call' && this.reg.fn(val.name)?.aggregation) {
+      val.assignTarget = s.target;
+      this.typeOf(val);
+      const info = this.res.maps.get(s.target.name);
+      if (info) this.types.set(s.target, this.mapReadType(info));
+      return;
+    }
+    const v = this.typeOf(val);
+    if (v.k === 'none') this.error(val.loc, `Value of type none cannot be assigned to a map`);
+    if (s.op !== '=') {
+      if (!isInt(v)) this.error(s.loc, `Compound assignment requires integers`);
+      const existing = this.res.maps.get(s.target.name);
+      const info = this.mapWrite(s.target, existing && existing.agg !== 'none' ? existing.value : i64, existing?.agg ?? 'none', s.loc);
+      if (info.agg !== 'none' && info.agg !== 'count' && info.agg !== 'sum') this.error(s.loc, `Compound assignment on a ${info.agg}() map`);
+      this.types.set(s.target, this.mapReadType(info));
+      return;
+    }
+    const info = this.mapWrite(s.target, this.storageType(v), 'none', s.loc);
+    this.types.set(s.target, info.value);
+  }
+
+  /** Integers are stored as 64-bit; strings keep their size. */
+  private storageType(t: Ty): Ty {
+    if (t.k === 'int') return { ...t, size: 8 };
+    return t;
+  }
+
+  private declareVar(name: string, ty: Ty, loc: Loc): void {
+    const cur = this.vars.get(name);
+    if (!cur) {
+      this.vars.set(name, ty);
+      return;
+    }
+    const merged = this.unify(cur, ty);
+    if (!merged) this.error(loc, `Type mismatch for $${name}: trying to assign value of type '${tyName(ty)}' when variable already contains a value of type '${tyName(cur)}'`);
+    this.vars.set(name, merged);
+  }
+
+  /** The common type of two values stored in one place, or undefined when they cannot share it. */
+  unify(a: Ty, b: Ty): Ty | undefined {
+    if (a.k === 'int' && b.k === 'int') return a.size >= b.size ? a : b;
+    if (a.k === 'str' && b.k === 'str') return strTy(Math.max(a.size, b.size));
+    if (a.k === 'buf' && b.k === 'buf') return { k: 'buf', size: Math.max(a.size, b.size) };
+    if (a.k === 'inet' && b.k === 'inet') return a.size >= b.size ? a : b;
+    if (a.k === 'tuple' && b.k === 'tuple') {
+      if (a.elems.length !== b.elems.length) return undefined;
+      const elems: Ty[] = [];
+      for (let i = 0; i < a.elems.length; i++) {
+        const u = this.unify(a.elems[i], b.elems[i]);
+        if (!u) return undefined;
+        elems.push(u);
+      }
+      return tupleTy(elems);
+    }
+    if (a.k === 'ptr' && b.k === 'ptr') return a;
+    if (a.k === b.k && tyName(a) === tyName(b)) return a;
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ maps
+
+  mapWrite(m: Expr, value: Ty, agg: MapInfo['agg'], loc: Loc, extra: Partial<MapInfo> = {}): MapInfo {
+    if (m.kind !== 'Map') this.error(m.loc, 'expected a map');
+    const keys = m.keys ? m.keys.map((k) => this.keyType(k)) : null;
+    const cur = this.res.maps.get(m.name);
+    if (!cur) {
+      const info: MapInfo = { name: m.name, keys, value, agg, loc, used: true, ...extra };
+      this.res.maps.set(m.name, info);
+      return info;
+    }
+    if (cur.agg !== agg) {
+      if (cur.agg === 'none' || agg === 'none') this.error(loc, `Type mismatch for @${m.name}: trying to assign value of type '${agg === 'none' ? tyName(value) : agg}' when map already contains a value of type '${cur.agg === 'none' ? tyName(cur.value) : cur.agg}'`);
+      this.error(loc, `Type mismatch for @${m.name}: trying to assign value of type '${agg}' when map already contains a value of type '${cur.agg}'`);
+    }
+    this.unifyKeys(cur, keys, m.loc);
+    const v = this.unify(cur.value, value);
+    if (!v) this.error(loc, `Type mismatch for @${m.name}: trying to assign value of type '${tyName(value)}' when map already contains a value of type '${tyName(cur.value)}'`);
+    cur.value = v;
+    if (extra.lhist && cur.lhist && (extra.lhist.min !== cur.lhist.min || extra.lhist.max !== cur.lhist.max || extra.lhist.step !== cur.lhist.step))
+      this.error(loc, `Different lhist bounds in a single map unsupported`);
+    if (extra.histK !== undefined && cur.histK !== undefined && extra.histK !== cur.histK) this.error(loc, `Different hist bucket sizes in a single map unsupported`);
+    return cur;
+  }
+
+  private unifyKeys(cur: MapInfo, keys: Ty[] | null, loc: Loc): void {
+    const a = cur.keys;
+    if ((a === null) !== (keys === null) || (a && keys && a.length !== keys.length)) {
+      const n = (k: Ty[] | null) => (k === null ? 0 : k.length);
+      this.error(loc, `Argument mismatch for @${cur.name}: trying to access with ${n(keys)} arguments when map expects ${n(a)} arguments`);
+    }
+    if (!a || !keys) return;
+    for (let i = 0; i < a.length; i++) {
+      const u = this.unify(a[i], keys[i]);
+      if (!u) this.error(loc, `Argument mismatch for @${cur.name}: trying to access with arguments: [${keys.map(tyName).join(', ')}] when map expects arguments: [${a.map(tyName).join(', ')}]`);
+      a[i] = u;
+    }
+  }
+
+  private keyType(k: Expr): Ty {
+    const t = this.typeOf(k);
+    if (t.k === 'none') this.error(k.loc, 'Key expression has no value');
+    if (t.k === 'record' || t.k === 'array') this.error(k.loc, `${tyName(t)} cannot be used as a map key`);
+    return this.storageType(t);
+  }
+
+  mapArg(e: Expr, fn: string): MapInfo {
+    if (e.kind !== 'Map') this.error(e.loc, `${fn}() expects a map argument`);
+    const m = this.res.maps.get(e.name);
+    if (!m) this.error(e.loc, `Undefined map: @${e.name}`);
+    m.used = true;
+    if (e.keys) for (const k of e.keys) this.typeOf(k);
+    return m;
+  }
+
+  /** What reading a map element yields in the kernel. */
+  mapReadType(m: MapInfo): Ty {
+    switch (m.agg) {
+      case 'count':
+        return u64;
+      case 'sum':
+      case 'min':
+      case 'max':
+      case 'avg':
+        return m.value.k === 'int' && !m.value.signed && m.agg !== 'avg' ? u64 : i64;
+      case 'stats':
+      case 'hist':
+      case 'lhist':
+        return i64;
+      default:
+        return m.value;
+    }
+  }
+
+  // ----------------------------------------------------------------- events
+
+  addEvent(kind: EventKind, args: Ty[], loc: Loc, extra: Partial<EventSpec> = {}): EventSpec {
+    return this.res.addEvent(kind, args, loc, extra);
+  }
+  eventFor(call: Call): EventSpec | undefined {
+    return this.callEvents.get(call);
+  }
+  setEventFor(call: Call, e: EventSpec): void {
+    this.callEvents.set(call, e);
+  }
+  get eventsByCall(): Map<Call, EventSpec> {
+    return this.callEvents;
+  }
+
+  literalString(e: Expr, fn: string, what = 'argument'): string {
+    if (e.kind === 'Str') return e.value;
+    if (e.kind === 'Positional') return this.opts.positional[e.index - 1] ?? '';
+    this.error(e.loc, `${fn}() expects a string literal as its ${what}`);
+  }
+  literalInt(e: Expr, fn: string, what = 'argument'): bigint {
+    const v = this.constValue(e);
+    if (v === undefined) this.error(e.loc, `${fn}() expects an integer literal as its ${what}`);
+    return v;
+  }
+
+  /** Folds integer constant expressions (literals, positional parameters, arithmetic on them). */
+  constValue(e: Expr): bigint | undefined {
+    switch (e.kind) {
+      case 'Int':
+        return e.value;
+      case 'Bool':
+        return e.value ? 1n : 0n;
+      case 'Positional': {
+        const s = this.opts.positional[e.index - 1];
+        if (s === undefined) return 0n;
+        return /^-?(0x[0-9a-f]+|\d+)$/i.test(s) ? BigInt(s) : undefined;
+      }
+      case 'PositionalCount':
+        return BigInt(this.opts.positional.length);
+      case 'Unary': {
+        const v = this.constValue(e.operand);
+        if (v === undefined) return undefined;
+        return e.op === '-' ? -v : e.op === '~' ? ~v : e.op === '!' ? (v ? 0n : 1n) : undefined;
+      }
+      case 'Binary': {
+        const a = this.constValue(e.left);
+        const b = this.constValue(e.right);
+        if (a === undefined || b === undefined) return undefined;
+        switch (e.op) {
+          case '+': return a + b;
+          case '-': return a - b;
+          case '*': return a * b;
+          case '/': return b === 0n ? undefined : a / b;
+          case '%': return b === 0n ? undefined : a % b;
+          case '<<': return a << b;
+          case '>>': return a >> b;
+          case '&': return a & b;
+          case '|': return a | b;
+          case '^': return a ^ b;
+          default: return undefined;
+        }
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  typeOf(e: Expr): Ty {
+    const known = this.types.get(e);
+    if (known) return known;
+    const t = this.infer(e);
+    this.types.set(e, t);
+    return t;
+  }
+
+  private infer(e: Expr): Ty {
+    switch (e.kind) {
+      case 'Int':
+        return e.value > 0x7fffffffffffffffn ? u64 : i64;
+      case 'Bool':
+        return { k: 'int', size: 1, signed: false, fmt: 'bool' };
+      case 'Str':
+        return strTy(Buffer.byteLength(e.value) + 1);
+      case 'Positional': {
+        const s = this.opts.positional[e.index - 1];
+        if (s !== undefined && !/^-?(0x[0-9a-f]+|\d+)$/i.test(s)) return strTy(Buffer.byteLength(s) + 1);
+        return i64;
+      }
+      case 'PositionalCount':
+        return i64;
+      case 'Var': {
+        const t = this.vars.get(e.name);
+        if (!t) this.error(e.loc, `Undefined or undeclared variable: $${e.name}`);
+        return t;
+      }
+      case 'Map': {
+        const m = this.res.maps.get(e.name);
+        if (!m) this.error(e.loc, `Undefined map: @${e.name}`);
+        m.used = true;
+        if (e.keys) this.unifyKeys(m, e.keys.map((k) => this.keyType(k)), e.loc);
+        else if (m.keys) this.error(e.loc, `@${e.name} used as a map without an explicit key (scalar map), previously used with ${m.keys.length} explicit keys (non-scalar map)`);
+        if (m.agg === 'hist' || m.agg === 'lhist' || m.agg === 'stats')
+          this.error(e.loc, `${m.agg}() map values cannot be read in a probe; print them instead`);
+        return this.mapReadType(m);
+      }
+      case 'Builtin': {
+        const b = this.reg.variable(e.name);
+        if (!b) this.error(e.loc, `Unknown identifier: '${e.name}'`);
+        return b.type(e, this);
+      }
+      case 'Call': {
+        const fn = this.reg.fn(e.name);
+        if (!fn) this.error(e.nameLoc ?? e.loc, `Unknown function: '${e.name}'`);
+        if (fn.unsafe && !this.opts.unsafe) this.error(e.loc, `${e.name}() is an unsafe function being used in safe mode`);
+        return fn.type(e, this);
+      }
+      case 'Binary':
+        return this.binary(e);
+      case 'Unary': {
+        const t = this.typeOf(e.operand);
+        if (e.op === '*') {
+          if (t.k !== 'ptr') this.error(e.loc, `Can not dereference type '${tyName(t)}'`);
+          const to = t.to;
+          return to.kind === 'void' ? u64 : ctypeToTy(to, this.opts.maxStrlen);
+        }
+        if (e.op === '&') this.error(e.loc, 'The address-of operator is not supported');
+        if (t.k !== 'int' && t.k !== 'ptr') this.error(e.loc, `The ${e.op} operator can not be used on expressions of type '${tyName(t)}'`);
+        if (e.op === '!') return u64;
+        return e.op === '-' ? i64 : t.k === 'int' ? intTy(8, t.signed) : u64;
+      }
+      case 'IncDec': {
+        if (e.target.kind === 'Var') {
+          const t = this.vars.get(e.target.name);
+          if (!t) this.error(e.target.loc, `Undefined or undeclared variable: $${e.target.name}`);
+          if (!isInt(t)) this.error(e.loc, `The ${e.op} operator must be applied to a map or variable of integer type`);
+          this.types.set(e.target, t);
+          return t;
+        }
+        const info = this.res.maps.get(e.target.name);
+        const m = this.mapWrite(e.target, info && info.agg === 'none' ? info.value : i64, info?.agg === 'count' || info?.agg === 'sum' ? info.agg : 'none', e.loc);
+        if (!isInt(this.mapReadType(m))) this.error(e.loc, `The ${e.op} operator must be applied to a map or variable of integer type`);
+        this.types.set(e.target, this.mapReadType(m));
+        return this.mapReadType(m);
+      }
+      case 'Ternary': {
+        this.cond(e.cond);
+        const a = this.typeOf(e.then);
+        const b = this.typeOf(e.else);
+        if (a.k === 'int' && b.k === 'int') return arithResult(a, b);
+        const u = this.unify(a, b);
+        if (!u) this.error(e.loc, `Ternary operator must return the same type: have '${tyName(a)}' and '${tyName(b)}'`);
+        return u;
+      }
+      case 'Tuple': {
+        const elems = e.elems.map((x) => {
+          const t = this.typeOf(x);
+          if (t.k === 'none') this.error(x.loc, 'Tuple element has no value');
+          return this.storageType(t);
+        });
+        return tupleTy(elems);
+      }
+      case 'TupleIndex': {
+        const t = this.typeOf(e.expr);
+        if (t.k !== 'tuple') this.error(e.loc, `Can not access index '${e.index}' on expression of type '${tyName(t)}'`);
+        if (e.index >= t.elems.length) this.error(e.loc, `Invalid tuple index: ${e.index}. Found ${t.elems.length} elements in tuple.`);
+        return t.elems[e.index];
+      }
+      case 'Field':
+        return this.field(e);
+      case 'Index': {
+        const t = this.typeOf(e.expr);
+        const it = this.typeOf(e.index);
+        if (!isInt(it)) this.error(e.index.loc, 'The array index operator [] only accepts integer indices');
+        if (t.k === 'array') return t.elem;
+        if (t.k === 'str') return intTy(1, true);
+        if (t.k === 'ptr') return t.to.kind === 'void' ? intTy(1, false) : ctypeToTy(t.to, this.opts.maxStrlen);
+        this.error(e.loc, `The array index operator [] can not be used on expressions of type '${tyName(t)}'`);
+      }
+      case 'Cast':
+        return this.cast(e);
+      case 'Sizeof': {
+        const arg = e.arg as AST.TypeSpec | Expr;
+        this.consts.set(e, BigInt(arg.kind === 'TypeSpec' ? this.typeSize(arg) : this.typeOf(arg).size));
+        return u64;
+      }
+      case 'Offsetof': {
+        const ct = this.ctypeOfSpec(e.type);
+        if (!ct) this.error(e.type.loc, `Unknown struct/union: '${e.type.name}'`);
+        let cur: CType = ct;
+        let off = 0;
+        for (const f of e.field) {
+          const m = cur.members?.().find((x) => x.name === f);
+          if (!m) this.error(e.loc, `'${cur.name}' has no field named '${f}'`);
+          off += m.offset;
+          cur = m.type;
+        }
+        this.consts.set(e, BigInt(off));
+        return u64;
+      }
+    }
+  }
+
+  private binary(e: AST.Binary): Ty {
+    const a = this.typeOf(e.left);
+    const b = this.typeOf(e.right);
+    const cmp = ['==', '!=', '<', '<=', '>', '>='].includes(e.op);
+    if (a.k === 'str' || b.k === 'str') {
+      if (a.k === 'str' && b.k === 'str' && (e.op === '==' || e.op === '!=')) return u64;
+      if (e.op === '&&' || e.op === '||') this.error(e.loc, `Invalid operand for ${e.op}: string`);
+      this.error(e.loc, `Type mismatch for '${e.op}': comparing '${tyName(a)}' with '${tyName(b)}'`);
+    }
+    if (e.op === '&&' || e.op === '||') {
+      this.cond(e.left);
+      this.cond(e.right);
+      return u64;
+    }
+    const okA = a.k === 'int' || a.k === 'ptr';
+    const okB = b.k === 'int' || b.k === 'ptr';
+    if (!okA || !okB) {
+      if (cmp && a.k === b.k && (a.k === 'buf' || a.k === 'inet' || a.k === 'macaddr')) return u64;
+      this.error(e.loc, `Type mismatch for '${e.op}': comparing '${tyName(a)}' with '${tyName(b)}'`);
+    }
+    if (cmp) return u64;
+    if (a.k === 'ptr' && b.k === 'int' && (e.op === '+' || e.op === '-')) return a;
+    return arithResult(a, b);
+  }
+
+  private field(e: AST.Field): Ty {
+    // `args.x` / `args->x` on providers with a field list.
+    if (e.expr.kind === 'Builtin' && e.expr.name === 'args') {
+      const fields = this.target.args;
+      if (!fields) this.error(e.expr.loc, `The args builtin can only be used with tracepoint/fentry/uprobe probes (${this.target.provider} used here)`);
+      const f = fields.find((x) => x.name === e.field);
+      if (!f) this.error(e.loc, `Can't find a field ${e.field}`);
+      this.types.set(e.expr, { k: 'ctx', size: 8 });
+      return f.ty;
+    }
+    let t = this.typeOf(e.expr);
+    if (e.arrow) {
+      if (t.k !== 'ptr') this.error(e.loc, `Can not access field '${e.field}' on expression of type '${tyName(t)}'`);
+      t = ctypeToTy(t.to, this.opts.maxStrlen);
+    } else if (t.k === 'ptr' && (t.to.kind === 'struct' || t.to.kind === 'union')) {
+      // bpftrace accepts `.` on pointers to structs in newer versions; follow it.
+      t = ctypeToTy(t.to, this.opts.maxStrlen);
+    }
+    if (t.k === 'tuple' && /^\d+$/.test(e.field)) {
+      const i = Number(e.field);
+      if (i >= t.elems.length) this.error(e.loc, `Invalid tuple index: ${i}. Found ${t.elems.length} elements in tuple.`);
+      return t.elems[i];
+    }
+    if (t.k !== 'record') this.error(e.loc, `Can not access field '${e.field}' on expression of type '${tyName(t)}'`);
+    const m = t.ctype.members?.().find((x) => x.name === e.field);
+    if (!m) this.error(e.fieldLoc ?? e.loc, `Struct/union of type '${t.ctype.name}' does not contain a field named '${e.field}'`);
+    if (m.bitSize) return intTy(8, m.type.signed ?? false);
+    return ctypeToTy(m.type, this.opts.maxStrlen);
+  }
+
+  private cast(e: AST.Cast): Ty {
+    const from = this.typeOf(e.expr);
+    const spec = e.type;
+    if (spec.pointer > 0) {
+      if (from.k !== 'int' && from.k !== 'ptr' && from.k !== 'ctx') this.error(e.loc, `Cannot cast from '${tyName(from)}' to a pointer`);
+      const base = this.ctypeOfSpec({ ...spec, pointer: 0 });
+      if (!base) this.error(spec.loc, `Unknown type: '${spec.name}'`);
+      let to: CType = base;
+      for (let i = 1; i < spec.pointer; i++) {
+        const inner = to;
+        to = { name: `${inner.name} *`, kind: 'ptr', size: 8, target: () => inner };
+      }
+      return { k: 'ptr', to, size: 8 };
+    }
+    const it = INT_TYPES[spec.name];
+    if (it && spec.arrayLen === null) {
+      if (from.k !== 'int' && from.k !== 'ptr' && from.k !== 'ctx') this.error(e.loc, `Cannot cast from '${tyName(from)}' to '${spec.name}'`);
+      return intTy(it[0], it[1], spec.name === 'bool' ? 'bool' : undefined);
+    }
+    if (it && spec.arrayLen !== null) {
+      // (uint8[4])x reinterprets an integer's bytes as an array.
+      return { k: 'array', elem: intTy(it[0], it[1]), len: spec.arrayLen, size: it[0] * spec.arrayLen };
+    }
+    const ct = this.ctypeOfSpec(spec);
+    if (!ct) this.error(spec.loc, `Unknown type: '${spec.name}'`);
+    this.error(e.loc, `Cannot cast to '${ct.name}'`);
+  }
+
+  typeSpec(spec: AST.TypeSpec): Ty {
+    if (spec.name === 'string') return strTy(spec.arrayLen ?? this.opts.maxStrlen);
+    const it = INT_TYPES[spec.name];
+    if (it && spec.pointer === 0) {
+      if (spec.arrayLen !== null) return { k: 'array', elem: intTy(it[0], it[1]), len: spec.arrayLen, size: it[0] * spec.arrayLen };
+      return intTy(it[0], it[1]);
+    }
+    const ct = this.ctypeOfSpec({ ...spec, pointer: 0 });
+    if (!ct) this.error(spec.loc, `Unknown type: '${spec.name}'`);
+    if (spec.pointer > 0) return { k: 'ptr', to: ct, size: 8 };
+    return ctypeToTy(ct, this.opts.maxStrlen);
+  }
+
+  typeSize(spec: AST.TypeSpec): number {
+    if (spec.pointer > 0) return 8;
+    const it = INT_TYPES[spec.name];
+    if (it) return it[0] * (spec.arrayLen ?? 1);
+    const ct = this.ctypeOfSpec(spec);
+    if (!ct) this.error(spec.loc, `Unknown type: '${spec.name}'`);
+    return ct.size * (spec.arrayLen ?? 1);
+  }
+
+  ctypeOfSpec(spec: AST.TypeSpec): CType | undefined {
+    const it = INT_TYPES[spec.name];
+    if (it) return { name: spec.name, kind: 'int', size: it[0], signed: it[1] };
+    return this.ctypes.lookup(spec.name);
+  }
+}

@@ -1,0 +1,175 @@
+// Time, signals, symbols and small helpers: nsecs(clock), strftime, signal,
+// ksym/usym, kaddr, cgroupid, len, sizeof-like helpers.
+import * as A from '../bpf/asm/index.js';
+import type { Call } from '../lang/ast.js';
+import { isInt, tyName, u64, none } from '../analysis/types.js';
+import type { FnBuiltin, TypeCtx } from './registry.js';
+
+function nargs(call: Call, t: TypeCtx, min: number, max = min): void {
+  const n = call.args.length;
+  if (n < min || n > max) {
+    const want = min === max ? `${min}` : `${min}-${max}`;
+    t.error(call.loc, `${call.name}() requires ${want} argument${max === 1 ? '' : 's'} (${n} provided)`);
+  }
+}
+
+const CLOCKS: Record<string, string> = { monotonic: 'ktime_get_ns', boot: 'ktime_get_boot_ns', tai: 'ktime_get_tai_ns', sw_tai: 'ktime_get_tai_ns' };
+
+const nsecsFn: FnBuiltin = {
+  names: ['nsecs'],
+  type(call, t) {
+    nargs(call, t, 0, 1);
+    if (call.args.length) {
+      const a = call.args[0];
+      const name = a.kind === 'Builtin' ? a.name : a.kind === 'Str' ? a.value : '';
+      if (!CLOCKS[name]) t.error(a.loc, `Invalid timestamp mode: ${name || 'expression'} (use monotonic, boot or tai)`);
+    }
+    return u64;
+  },
+  emit(call, g) {
+    const a = call.args[0];
+    const name = !a ? 'monotonic' : a.kind === 'Builtin' ? a.name : a.kind === 'Str' ? a.value : 'monotonic';
+    g.e.call(CLOCKS[name]);
+    const v = g.e.vreg();
+    g.e.set(v, A.R0);
+    return { reg: v };
+  },
+};
+
+const strftime: FnBuiltin = {
+  names: ['strftime'],
+  type(call, t) {
+    nargs(call, t, 2);
+    const fmt = t.literalString(call.args[0], 'strftime', 'first argument');
+    const ts = t.typeOf(call.args[1]);
+    if (!isInt(ts)) t.error(call.args[1].loc, `strftime() expects an integer timestamp (${tyName(ts)} provided)`);
+    return { k: 'int', size: 8, signed: false, fmt: 'timestamp', strftime: fmt } as never;
+  },
+  emit(call, g) {
+    return { reg: g.int(call.args[1]) };
+  },
+};
+
+const signal: FnBuiltin = {
+  names: ['signal'],
+  unsafe: true,
+  type(call, t) {
+    nargs(call, t, 1);
+    const a = call.args[0];
+    if (a.kind === 'Str') {
+      if (signalNumber(a.value) === undefined) t.error(a.loc, `${a.value} is not a valid signal`);
+    } else if (!isInt(t.typeOf(a))) t.error(a.loc, 'signal() only accepts a signal name or number');
+    return none;
+  },
+  emit(call, g) {
+    const a = call.args[0];
+    if (a.kind === 'Str') g.e.emit(A.mov64Imm(A.R1, signalNumber(a.value)!));
+    else {
+      const v = g.int(a);
+      g.e.get(v, A.R1);
+      g.e.free(v);
+    }
+    g.e.call('send_signal');
+    return null;
+  },
+};
+
+const SIGNALS = ['', 'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM', 'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'PWR', 'SYS'];
+export function signalNumber(name: string): number | undefined {
+  const n = name.toUpperCase().replace(/^SIG/, '');
+  const i = SIGNALS.indexOf(n);
+  if (i > 0) return i;
+  if (/^\d+$/.test(name) && Number(name) > 0 && Number(name) < 65) return Number(name);
+  return undefined;
+}
+
+const ksym: FnBuiltin = {
+  names: ['ksym'],
+  type(call, t) {
+    nargs(call, t, 1);
+    if (!isInt(t.typeOf(call.args[0]))) t.error(call.args[0].loc, 'ksym() expects an integer address');
+    return { k: 'int', size: 8, signed: false, fmt: 'ksym' };
+  },
+  emit: (call, g) => ({ reg: g.int(call.args[0]) }),
+};
+
+const usym: FnBuiltin = {
+  names: ['usym'],
+  type(call, t) {
+    nargs(call, t, 1);
+    if (!isInt(t.typeOf(call.args[0]))) t.error(call.args[0].loc, 'usym() expects an integer address');
+    return { k: 'usym', size: 16 };
+  },
+  emit(call, g) {
+    // {address, pid}: user symbols need the process's mappings.
+    const e = g.e;
+    const m = e.scratch(16);
+    const v = g.int(call.args[0]);
+    e.get(v, A.R0);
+    e.free(v);
+    e.store('dw', m, 0, A.R0);
+    e.call('get_current_pid_tgid');
+    e.emit(A.alu64Imm('rsh', A.R0, 32));
+    e.store('dw', m, 8, A.R0);
+    return { mem: m };
+  },
+};
+
+const kaddr: FnBuiltin = {
+  names: ['kaddr'],
+  type(call, t) {
+    nargs(call, t, 1);
+    const name = t.literalString(call.args[0], 'kaddr');
+    if (t.opts.resolveKaddr && t.opts.resolveKaddr(name) === undefined) t.error(call.args[0].loc, `Failed to resolve kernel symbol: ${name}`);
+    return u64;
+  },
+  emit(call, g) {
+    const name = (call.args[0] as { value: string }).value;
+    return { reg: g.e.constant(g.opts.resolveKaddr?.(name) ?? 0n) };
+  },
+};
+
+const cgroupid: FnBuiltin = {
+  names: ['cgroupid'],
+  type(call, t) {
+    nargs(call, t, 1);
+    const path = t.literalString(call.args[0], 'cgroupid');
+    if (t.opts.resolveCgroupId && t.opts.resolveCgroupId(path) === undefined) t.error(call.args[0].loc, `cgroupid: cannot resolve cgroup path '${path}'`);
+    return u64;
+  },
+  emit(call, g) {
+    const path = (call.args[0] as { value: string }).value;
+    return { reg: g.e.constant(g.opts.resolveCgroupId?.(path) ?? 0n) };
+  },
+};
+
+const cgroupPath: FnBuiltin = {
+  names: ['cgroup_path'],
+  type(call, t) {
+    nargs(call, t, 1, 2);
+    if (!isInt(t.typeOf(call.args[0]))) t.error(call.args[0].loc, 'cgroup_path() expects a cgroup id');
+    return { k: 'cgroup_path', size: 8 };
+  },
+  emit: (call, g) => ({ reg: g.int(call.args[0]) }),
+};
+
+const len: FnBuiltin = {
+  names: ['len'],
+  type(call, t) {
+    nargs(call, t, 1);
+    const a = call.args[0];
+    if (a.kind === 'Map' && !a.keys) {
+      t.mapArg(a, 'len');
+      t.error(call.loc, 'len() of a map is counted in user space: use print() or count() instead');
+    }
+    const ty = t.typeOf(a);
+    if (ty.k !== 'array' && ty.k !== 'stack') t.error(a.loc, `len() expects an array or a stack (${tyName(ty)} provided)`);
+    return u64;
+  },
+  emit(call, g) {
+    const ty = g.typeOf(call.args[0]);
+    return { reg: g.e.constant(ty.k === 'array' ? ty.len : 0) };
+  },
+};
+
+export const miscBuiltins: FnBuiltin[] = [nsecsFn, strftime, signal, ksym, usym, kaddr, cgroupid, cgroupPath, len];

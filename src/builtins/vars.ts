@@ -1,0 +1,161 @@
+// Builtin variables: process identity, time, CPU, context and arguments.
+import * as A from '../bpf/asm/index.js';
+import type { Builtin } from '../lang/ast.js';
+import { i64, intTy, strTy, u32, u64, type Ty } from '../analysis/types.js';
+import type { GenCtx, Operand, TypeCtx, VarBuiltin } from './registry.js';
+
+/** A builtin computed by one helper call whose r0 is then shaped by `post`. */
+function helperVar(names: string[], ty: Ty, helper: string, post: A.Insn[] = []): VarBuiltin {
+  return {
+    names,
+    type: () => ty,
+    emit: (_b, g) => {
+      g.e.call(helper);
+      g.e.emit(...post.map((i) => ({ ...i })));
+      const v = g.e.vreg();
+      g.e.set(v, A.R0);
+      return { reg: v };
+    },
+  };
+}
+
+const pid = helperVar(['pid'], u32, 'get_current_pid_tgid', [A.alu64Imm('rsh', A.R0, 32)]);
+const tid = helperVar(['tid'], u32, 'get_current_pid_tgid', [A.mov32Reg(A.R0, A.R0)]);
+const uid = helperVar(['uid'], u32, 'get_current_uid_gid', [A.mov32Reg(A.R0, A.R0)]);
+const gid = helperVar(['gid'], u32, 'get_current_uid_gid', [A.alu64Imm('rsh', A.R0, 32)]);
+const nsecs = helperVar(['nsecs'], u64, 'ktime_get_ns');
+const cpu = helperVar(['cpu'], u32, 'get_smp_processor_id');
+const curtask = helperVar(['curtask'], u64, 'get_current_task');
+const rand = helperVar(['rand'], u32, 'get_prandom_u32');
+const cgroup = helperVar(['cgroup'], u64, 'get_current_cgroup_id');
+const numaid = helperVar(['numaid'], u32, 'get_numa_node_id');
+const jiffies = helperVar(['jiffies'], u64, 'jiffies64');
+
+const elapsed: VarBuiltin = {
+  names: ['elapsed'],
+  type: () => u64,
+  emit: (_b, g) => {
+    g.e.call('ktime_get_ns');
+    g.e.emit(A.ldImm64(A.R1, g.opts.startNs ?? 0n), A.alu64Reg('sub', A.R0, A.R1));
+    const v = g.e.vreg();
+    g.e.set(v, A.R0);
+    return { reg: v };
+  },
+};
+
+const comm: VarBuiltin = {
+  names: ['comm'],
+  type: () => strTy(16),
+  emit: (_b, g) => {
+    const m = g.e.scratch(16);
+    g.e.addr(m, A.R1);
+    g.e.emit(A.mov64Imm(A.R2, 16));
+    g.e.call('get_current_comm');
+    return { mem: m };
+  },
+};
+
+/** Strings known when compiling (probe, func for most providers) are literals in the program. */
+function literalString(g: GenCtx, s: string): Operand {
+  const bytes = Buffer.alloc(Buffer.byteLength(s) + 1);
+  bytes.write(s);
+  const m = g.e.scratch(bytes.length);
+  for (let i = 0; i < bytes.length; i++) g.e.storeImm('b', m, i, bytes[i]);
+  return { mem: m };
+}
+
+const probe: VarBuiltin = {
+  names: ['probe'],
+  type: (_b, t) => strTy(Buffer.byteLength(t.target.name) + 1),
+  emit: (_b, g) => literalString(g, g.target.name),
+};
+
+const func: VarBuiltin = {
+  names: ['func'],
+  type: (b, t) => {
+    if (t.target.func === undefined) t.error(b.loc, `The func builtin can not be used with '${t.target.provider}' probes`);
+    return strTy(Buffer.byteLength(t.target.func ?? '') + 1);
+  },
+  emit: (_b, g) => literalString(g, g.target.func ?? ''),
+};
+
+const ctx: VarBuiltin = {
+  names: ['ctx'],
+  type: () => ({ k: 'int', size: 8, signed: false }),
+  emit: (_b, g) => {
+    const v = g.e.vreg();
+    g.e.emit(A.mov64Reg(A.R0, A.R6));
+    g.e.set(v, A.R0);
+    return { reg: v };
+  },
+};
+
+const args: VarBuiltin = {
+  names: ['args'],
+  type: (b, t) => {
+    if (!t.target.args) t.error(b.loc, `The args builtin can only be used with tracepoint/fentry/uprobe probes (${t.target.provider} used here)`);
+    // Used bare (print(args)) it is the whole record: newer bpftrace prints it as a struct.
+    return { k: 'ctx', size: 8 };
+  },
+  emit: (_b, g) => {
+    const v = g.e.vreg();
+    g.e.emit(A.mov64Reg(A.R0, A.R6));
+    g.e.set(v, A.R0);
+    return { reg: v };
+  },
+};
+
+const argN: VarBuiltin = {
+  names: [],
+  match: /^arg\d+$/,
+  type: (b: Builtin, t: TypeCtx) => {
+    const n = Number(b.name.slice(3));
+    if (!t.target.argN) t.error(b.loc, `The ${b.name} builtin can only be used with kprobe/uprobe/usdt probes (${t.target.provider} used here)`);
+    if (!t.target.argN(n)) t.error(b.loc, `${t.target.provider} probes have no ${b.name}`);
+    return u64;
+  },
+  emit: (b, g) => g.ctxReadInt(g.target.argN!(Number(b.name.slice(3)))!),
+};
+
+const retval: VarBuiltin = {
+  names: ['retval'],
+  type: (b, t) => {
+    if (!t.target.retval) t.error(b.loc, `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes (${t.target.provider} used here)`);
+    return i64;
+  },
+  emit: (_b, g) => g.ctxReadInt(g.target.retval!),
+};
+
+const cpid: VarBuiltin = {
+  names: ['cpid'],
+  type: (b, t) => {
+    if (t.opts.cpid === undefined) t.error(b.loc, 'cpid cannot be used without child command');
+    return u32;
+  },
+  emit: (_b, g) => ({ reg: g.e.constant(g.opts.cpid ?? 0) }),
+};
+
+const username: VarBuiltin = {
+  names: ['username'],
+  type: () => ({ k: 'int', size: 8, signed: false, fmt: 'username' as never }),
+  emit: (_b, g) => {
+    g.e.call('get_current_uid_gid');
+    g.e.emit(A.mov32Reg(A.R0, A.R0));
+    const v = g.e.vreg();
+    g.e.set(v, A.R0);
+    return { reg: v };
+  },
+};
+
+const ncpus: VarBuiltin = {
+  names: ['ncpus'],
+  type: () => u64,
+  emit: (_b, g) => ({ reg: g.e.constant(g.opts.ncpus) }),
+};
+
+export const variableBuiltins: VarBuiltin[] = [
+  pid, tid, uid, gid, nsecs, elapsed, cpu, comm, probe, func, curtask, rand, cgroup, cpid, numaid, jiffies,
+  args, retval, argN, ctx, username, ncpus,
+];
+
+export { intTy };

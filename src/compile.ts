@@ -1,0 +1,174 @@
+// The compiler driver: source -> AST -> probe expansion -> types -> BPF
+// instructions, for every probe and target. It assembles the builtin registry
+// and hands it to the passes; nothing here touches the kernel, so `--dry-run`
+// and `-d codegen` work anywhere.
+import type * as AST from './lang/ast.js';
+import { parse } from './lang/parser.js';
+import { CompileError, type Diagnostic } from './lang/diagnostics.js';
+import { Checker, type ProbeTypes } from './analysis/check.js';
+import { CTypes } from './analysis/ctypes.js';
+import { Resources } from './analysis/resources.js';
+import { Registry, type CompileOptions } from './builtins/registry.js';
+import { variableBuiltins } from './builtins/vars.js';
+import { aggregationBuiltins } from './builtins/aggregations.js';
+import { outputBuiltins } from './builtins/output.js';
+import { stringBuiltins } from './builtins/strings.js';
+import { miscBuiltins } from './builtins/misc.js';
+import { ProbeGen, CodegenError } from './codegen/gen.js';
+import { MAX_STACK, type Emitter } from './codegen/emitter.js';
+import { expand, providers, ProbeError } from './probes/index.js';
+import type { Provider, ProbeTarget } from './probes/provider.js';
+
+export function builtinRegistry(): Registry {
+  return new Registry()
+    .addVar(...variableBuiltins)
+    .addFn(...aggregationBuiltins, ...outputBuiltins, ...stringBuiltins, ...miscBuiltins);
+}
+
+export interface CompiledProbe {
+  probe: AST.Probe;
+  target: ProbeTarget;
+  code: Emitter;
+}
+
+export interface Compiled {
+  ast: AST.Program;
+  res: Resources;
+  probes: CompiledProbe[];
+  /** Bytes of per-CPU scratch the largest probe needs. */
+  scratchSize: number;
+  opts: CompileOptions;
+  providers: Provider[];
+  warnings: Diagnostic[];
+}
+
+export const defaultOptions = (): CompileOptions => ({
+  maxStrlen: 1024,
+  unsafe: false,
+  positional: [],
+  ncpus: 1,
+  ringSize: 1 << 22,
+  stackMapSize: 4096,
+  mapKeysMax: 4096,
+});
+
+/** Applies `config = { ... }` entries (bpftrace's names) to the options. */
+function applyConfig(p: AST.Program, opts: CompileOptions, diags: Diagnostic[]): void {
+  if (!p.config) return;
+  for (const ent of p.config.entries) {
+    const key = ent.key.toLowerCase().replace(/^bpftrace_/, '');
+    const v = ent.value;
+    const num = v.kind === 'Int' ? Number(v.value) : undefined;
+    switch (key) {
+      case 'max_strlen':
+      case 'strlen':
+        if (num === undefined || num < 1) diags.push({ severity: 'error', message: `Invalid value for ${ent.key}: expected a positive integer`, loc: ent.loc });
+        else opts.maxStrlen = num;
+        break;
+      case 'max_map_keys':
+      case 'map_keys_max':
+        if (num !== undefined) opts.mapKeysMax = num;
+        break;
+      case 'perf_rb_pages':
+        if (num !== undefined) opts.ringSize = Math.max(4096, 2 ** Math.ceil(Math.log2(num * 4096)));
+        break;
+      case 'stack_mode':
+      case 'log_size':
+      case 'max_bpf_progs':
+      case 'max_probes':
+      case 'max_type_res_iterations':
+      case 'on_stack_limit':
+      case 'missing_probes':
+      case 'print_maps_on_exit':
+      case 'cache_user_symbols':
+      case 'cpp_demangle':
+      case 'lazy_symbolication':
+      case 'license':
+      case 'unstable_map_decl':
+      case 'show_debug_info':
+        break;
+      default:
+        diags.push({ severity: 'error', message: `Unrecognized config variable: ${ent.key}`, loc: ent.loc });
+    }
+  }
+}
+
+/**
+ * Compiles a program. Throws CompileError with every diagnostic (bpftrace's
+ * format) when the program is wrong; nothing has touched the kernel then.
+ */
+export function compile(source: string, file: string, options: Partial<CompileOptions> = {}, parsed?: AST.Program): Compiled {
+  const opts: CompileOptions = { ...defaultOptions(), ...options };
+  const ast = parsed ?? parse(source, file);
+  const diags: Diagnostic[] = [];
+  applyConfig(ast, opts, diags);
+  const fail = (ds: Diagnostic[]): never => {
+    throw new CompileError(ds, file, source);
+  };
+  if (diags.some((d) => d.severity === 'error')) fail(diags);
+
+  const provs = providers({ maxStrlen: opts.maxStrlen });
+  const expanded: { probe: AST.Probe; targets: ProbeTarget[] }[] = [];
+  for (const probe of ast.probes) {
+    const targets: ProbeTarget[] = [];
+    for (const ap of probe.attachPoints) {
+      try {
+        targets.push(...expand(provs, ap, { pid: opts.pid, positional: opts.positional }));
+      } catch (e) {
+        if (!(e instanceof ProbeError)) throw e;
+        diags.push({ severity: 'error', message: e.message + (e.hint ? `\n${e.hint}` : ''), loc: ap.loc });
+      }
+    }
+    expanded.push({ probe, targets });
+  }
+  if (!ast.probes.length) diags.push({ severity: 'error', message: 'No probes to attach', loc: null });
+  if (diags.some((d) => d.severity === 'error')) fail(diags);
+
+  const reg = builtinRegistry();
+  const res = new Resources();
+  const ctypes = new CTypes(ast.definitions.map((d) => d.text));
+  const types = new Map<ProbeTarget, ProbeTypes>();
+  let checker!: Checker;
+  // Two passes: the first learns every map's type (a map may be read in a
+  // probe written before the one that assigns it); the second reports.
+  for (let pass = 0; pass < 2; pass++) {
+    res.events.length = 0;
+    checker = new Checker(ast, reg, opts, res, ctypes);
+    for (const { probe, targets } of expanded) for (const t of targets) types.set(t, checker.checkProbe(probe, t));
+  }
+  const errors = checker.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) fail(dedupe(checker.diagnostics));
+  for (const m of res.maps.values()) {
+    if (m.value.k === 'none') fail([{ severity: 'error', message: `Undefined map: @${m.name}`, loc: m.loc }]);
+  }
+
+  const probes: CompiledProbe[] = [];
+  let scratchSize = 8;
+  for (const { probe, targets } of expanded) {
+    for (const target of targets) {
+      const gen = new ProbeGen(reg, opts, res, target, types.get(target)!, checker.eventsByCall);
+      try {
+        const code = gen.generate(probe);
+        if (code.stackMax > MAX_STACK) {
+          fail([{ severity: 'error', message: `The probe needs ${code.stackMax} bytes of BPF stack (limit ${MAX_STACK}): use fewer variables or smaller keys`, loc: probe.loc }]);
+        }
+        scratchSize = Math.max(scratchSize, code.scratchMax);
+        probes.push({ probe, target, code });
+      } catch (e) {
+        if (e instanceof CodegenError) fail([{ severity: 'error', message: e.message, loc: e.loc }]);
+        throw e;
+      }
+    }
+  }
+  return { ast, res, probes, scratchSize, opts, providers: provs, warnings: checker.diagnostics.filter((d) => d.severity === 'warning') };
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.loc?.start}:${d.loc?.end}:${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

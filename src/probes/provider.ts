@@ -1,0 +1,100 @@
+// What a probe provider is. The compiler asks a provider three things about an
+// attach point: which concrete targets it expands to, how the program reads
+// its context (args, argN, retval, func), and how to attach a loaded program.
+// One file per provider implements this; nothing else knows provider details.
+import type { AttachPoint } from '../lang/ast.js';
+import type { CType, Ty } from '../analysis/types.js';
+
+/** How a builtin reads a value out of the probe's context. */
+export type CtxRead =
+  /** Load `size` bytes at ctx+off (tracepoint fields, pt_regs slots, raw tracepoint u64 args). */
+  | { kind: 'ctx'; off: number; size: 1 | 2 | 4 | 8; signed: boolean }
+  /** A __data_loc field: u32 at ctx+off holds (len << 16 | offset-from-ctx). */
+  | { kind: 'dataloc'; off: number };
+
+export interface ArgsField {
+  name: string;
+  ty: Ty;
+  ctype: CType;
+  read: CtxRead;
+  /** Pointer fields into user memory (tracepoint `const char *filename`). */
+  user: boolean;
+}
+
+/** One concrete place a program attaches. */
+export interface ProbeTarget {
+  /** Canonical provider name (`tracepoint`, `interval`...). */
+  provider: string;
+  /** The full name the `probe` builtin returns, e.g. `tracepoint:syscalls:sys_enter_openat`. */
+  name: string;
+  /** BPF_PROG_TYPE_* of the program serving it. */
+  progType: number;
+  expectedAttachType?: number;
+  attachBtfId?: number;
+  /** Fields of `args` (tracepoints, fentry). */
+  args?: ArgsField[];
+  /** arg0..argN, when the provider has positional arguments. */
+  argN?: (n: number) => CtxRead | undefined;
+  retval?: CtxRead;
+  /** Value of the `func` builtin when known at compile time. */
+  func?: string;
+  /** Whether this target runs once from user space (BEGIN/END) rather than on events. */
+  special?: 'begin' | 'end';
+  /** Provider data for attach(). */
+  data: Record<string, unknown>;
+}
+
+export interface ExpandEnv {
+  /** `-p PID` when given. */
+  pid?: number;
+  /** Positional parameters, for attach points that use `$1`. */
+  positional: string[];
+}
+
+/** Something attached that must be detached. */
+export interface Attachment {
+  close(): void;
+}
+
+export interface AttachEnv {
+  pid?: number;
+  ncpus: number;
+  onlineCpus: number[];
+}
+
+export interface Provider {
+  /** Canonical name first, then aliases (`tracepoint`, `t`). */
+  names: string[];
+  /**
+   * Expands an attach point to targets. Throws ProbeError with a message
+   * bpftrace would print; an empty result is an error the caller reports.
+   */
+  expand(ap: AttachPoint, env: ExpandEnv): ProbeTarget[];
+  /** Attaches a loaded program fd. */
+  attach?(progFd: number, target: ProbeTarget, env: AttachEnv): Attachment;
+  /** Lists probes matching a pattern for `-l` (full names), when the provider can. */
+  list?(pattern: string, verbose: boolean): string[];
+}
+
+/** An attach point that cannot be served; `hint` names what to use instead. */
+export class ProbeError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = 'ProbeError';
+  }
+}
+
+/** Glob match with `*` and `?` as bpftrace's wildcards. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '^';
+  for (const ch of glob) {
+    if (ch === '*') re += '.*';
+    else if (ch === '?') re += '.';
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(re + '$');
+}
+
+export function hasWildcard(s: string): boolean {
+  return s.includes('*') || s.includes('?');
+}

@@ -1,0 +1,113 @@
+// Reads a program's maps into output snapshots: per-CPU partial values are
+// merged here, hist/lhist buckets (one BPF key each) are regrouped per user key.
+import { BpfMap, MapType } from '../bpf/map.js';
+import { keyLayout, mapKeySize, mapValueSize, isPerCpu, type MapInfo } from '../analysis/resources.js';
+import type { MapSnapshot, Value } from '../output/value.js';
+import { decode, readInt, type DecodeEnv } from './decode.js';
+
+export function createMap(info: MapInfo, maxEntries: number): BpfMap {
+  const perCpu = isPerCpu(info);
+  return BpfMap.create({
+    type: perCpu ? MapType.PERCPU_HASH : MapType.HASH,
+    name: `AT_${info.name || '_'}`,
+    keySize: mapKeySize(info),
+    valueSize: mapValueSize(info),
+    maxEntries: info.agg === 'hist' || info.agg === 'lhist' ? maxEntries * 4 : maxEntries,
+  });
+}
+
+function decodeKey(info: MapInfo, key: Buffer, env: DecodeEnv): Value[] {
+  if (!info.keys) return [];
+  const l = keyLayout(info);
+  return l.elems.map((t, i) => decode(key, l.offsets[i], t, env));
+}
+
+/** Sums (or min/maxes) the per-CPU slots of one value. */
+function perCpuSlots(map: BpfMap, value: Buffer): Buffer[] {
+  return map.perCpu ? map.splitPerCpu(value) : [value];
+}
+
+export function readMap(info: MapInfo, map: BpfMap, env: DecodeEnv = {}): MapSnapshot {
+  const name = `@${info.name}`;
+  const rows = map.dump();
+  const signed = info.value.k === 'int' && info.value.signed;
+  switch (info.agg) {
+    case 'count':
+    case 'sum': {
+      const entries = rows.map(([k, v]) => {
+        let total = 0n;
+        for (const s of perCpuSlots(map, v)) total += readInt(s, 0, 8, signed);
+        return { key: decodeKey(info, k, env), value: total };
+      });
+      return { name, kind: info.agg, signed, entries };
+    }
+    case 'min':
+    case 'max': {
+      const entries: { key: Value[]; value: bigint }[] = [];
+      for (const [k, v] of rows) {
+        let best: bigint | undefined;
+        for (const s of perCpuSlots(map, v)) {
+          if (s.readBigUInt64LE(8) === 0n) continue;
+          const x = readInt(s, 0, 8, signed);
+          if (best === undefined || (info.agg === 'min' ? x < best : x > best)) best = x;
+        }
+        if (best !== undefined) entries.push({ key: decodeKey(info, k, env), value: best });
+      }
+      return { name, kind: info.agg, signed, entries };
+    }
+    case 'avg':
+    case 'stats': {
+      const entries = rows.map(([k, v]) => {
+        let count = 0n;
+        let total = 0n;
+        for (const s of perCpuSlots(map, v)) {
+          count += s.readBigUInt64LE(0);
+          total += s.readBigInt64LE(8);
+        }
+        return { key: decodeKey(info, k, env), value: { count, total } };
+      });
+      return { name, kind: info.agg, signed: true, entries };
+    }
+    case 'hist':
+    case 'lhist': {
+      const groups = new Map<string, { key: Value[]; buckets: bigint[] }>();
+      const userKeySize = mapKeySize(info) - 8;
+      for (const [k, v] of rows) {
+        const uk = k.subarray(0, userKeySize);
+        const idx = Number(k.readBigUInt64LE(userKeySize));
+        let total = 0n;
+        for (const s of perCpuSlots(map, v)) total += s.readBigUInt64LE(0);
+        const id = uk.toString('hex');
+        let g = groups.get(id);
+        if (!g) {
+          g = { key: decodeKey(info, Buffer.from(uk), env), buckets: [] };
+          groups.set(id, g);
+        }
+        while (g.buckets.length <= idx) g.buckets.push(0n);
+        g.buckets[idx] += total;
+      }
+      const entries = [...groups.values()].map((g) => ({ key: g.key, value: g.buckets }));
+      if (info.agg === 'hist') return { name, kind: 'hist', k: info.histK ?? 0, entries };
+      const { min, max, step } = info.lhist!;
+      const n = Number((max - min) / step) + 2;
+      for (const e of entries) while (e.value.length < n) e.value.push(0n);
+      return { name, kind: 'lhist', min: Number(min), max: Number(max), step: Number(step), entries };
+    }
+    default: {
+      const entries = rows.map(([k, v]) => ({ key: decodeKey(info, k, env), value: decode(v, 0, info.value, env) }));
+      return { name, kind: 'none', entries };
+    }
+  }
+}
+
+/** zero(): keeps the keys, resets the values. */
+export function zeroMap(map: BpfMap): void {
+  const zero = Buffer.alloc(map.fullValueSize);
+  for (const [k] of map.dump()) {
+    try {
+      map.update(k, zero);
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+}

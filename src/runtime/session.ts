@@ -1,0 +1,321 @@
+// A running program: creates its maps, loads and attaches its probes, runs
+// BEGIN, turns ring buffer records into events, and on exit runs END, reads
+// the maps and releases every kernel object. Formatting is not done here: the
+// runtime hands typed values to a Sink (text, JSON, or a library user).
+import * as A from '../bpf/asm/index.js';
+import { BpfMap, MapType } from '../bpf/map.js';
+import { Program, VerifierError } from '../bpf/program.js';
+import { RingBufferReader } from '../bpf/ringbuf.js';
+import { Poller } from '../bpf/poller.js';
+import { onlineCpus, numPossibleCpus } from '../bpf/cpus.js';
+import { SysError } from '../bpf/sys.js';
+import type { Compiled, CompiledProbe } from '../compile.js';
+import { EVENT_HEADER, type EventSpec, type MapInfo } from '../analysis/resources.js';
+import { RINGBUF_MAP, SCRATCH_MAP } from '../codegen/gen.js';
+import { CompileError, type Diagnostic } from '../lang/diagnostics.js';
+import type { Loc } from '../lang/ast.js';
+import type { Attachment } from '../probes/provider.js';
+import { findProvider } from '../probes/index.js';
+import type { MapSnapshot, Value } from '../output/value.js';
+import { decode } from './decode.js';
+import { createMap, readMap, zeroMap } from './maps.js';
+
+/** Where a session's output goes. The CLI formats; the library API collects. */
+export interface Sink {
+  attached(probes: number): void;
+  printf(spec: EventSpec, args: Value[]): void;
+  printValue(v: Value): void;
+  printMap(snap: MapSnapshot, top: number, div: number): void;
+  time(fmt: string): void;
+  join(parts: string[], sep: string): void;
+  cat(spec: EventSpec, args: Value[]): void;
+  system(spec: EventSpec, args: Value[]): void;
+  message(kind: 'errorf' | 'warnf' | 'debugf', spec: EventSpec, args: Value[]): void;
+  lost(n: number): void;
+  /** Maps printed at exit, after END. */
+  exitMaps(snaps: MapSnapshot[]): void;
+}
+
+export interface SessionOptions {
+  /** Keep the verifier log of each program (for -d verifier). */
+  verifierLog?: boolean;
+  onVerifierLog?: (probe: string, log: string) => void;
+  pid?: number;
+}
+
+/** A program the kernel refused, reported against the construct that produced the failing instruction. */
+export class LoadError extends Error {
+  constructor(message: string, readonly log: string, readonly diagnostic?: string) {
+    super(message);
+    this.name = 'LoadError';
+  }
+}
+
+interface Loaded {
+  cp: CompiledProbe;
+  prog: Program;
+}
+
+export class Session {
+  private readonly maps = new Map<string, BpfMap>();
+  private readonly loaded: Loaded[] = [];
+  private readonly attachments: Attachment[] = [];
+  private ring?: RingBufferReader;
+  private poller?: Poller;
+  private exitCode: number | undefined;
+  private stopped = false;
+  private finished = false;
+  private wake?: () => void;
+  private readonly events: EventSpec[];
+
+  constructor(readonly compiled: Compiled, private readonly sink: Sink, private readonly opts: SessionOptions = {}) {
+    this.events = compiled.res.events;
+  }
+
+  /** Number of probes as bpftrace counts them for its banner. */
+  get probeCount(): number {
+    return this.compiled.probes.length;
+  }
+
+  // ------------------------------------------------------------------ setup
+
+  private createMaps(): void {
+    const c = this.compiled;
+    const ncpus = numPossibleCpus();
+    this.maps.set(SCRATCH_MAP, BpfMap.create({ type: MapType.ARRAY, name: 'AT_scratch', keySize: 4, valueSize: c.scratchSize, maxEntries: ncpus }));
+    this.maps.set(RINGBUF_MAP, BpfMap.ringbuf('AT_events', c.opts.ringSize));
+    for (const info of c.res.maps.values()) this.maps.set(info.name, createMap(info, c.opts.mapKeysMax));
+  }
+
+  private load(cp: CompiledProbe): Program {
+    const insns = cp.code.insns.map((i) => ({ ...i }));
+    for (const r of cp.code.relocs) {
+      const m = this.maps.get(r.map);
+      if (!m) throw new Error(`internal: no map ${r.map}`);
+      insns[r.index] = A.ldMapFd(insns[r.index].dst, m.fd);
+      insns[r.index].origin = cp.code.insns[r.index].origin;
+    }
+    const asm = A.assemble(insns);
+    const name = cp.target.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15);
+    try {
+      const prog = Program.load({
+        type: cp.target.progType,
+        insns: asm.bytes,
+        name,
+        expectedAttachType: cp.target.expectedAttachType,
+        attachBtfId: cp.target.attachBtfId,
+        logLevel: this.opts.verifierLog ? 1 : undefined,
+      });
+      if (this.opts.verifierLog) this.opts.onVerifierLog?.(cp.target.name, prog.log ?? '');
+      return prog;
+    } catch (e) {
+      if (e instanceof VerifierError) {
+        if (this.opts.verifierLog) this.opts.onVerifierLog?.(cp.target.name, e.log);
+        const origin = e.insnIndex !== null ? (asm.origins[e.insnIndex] as { loc: Loc; text?: string } | undefined) : undefined;
+        const reason = e.reason || e.code;
+        if (!e.log && e.code === 'EPERM') {
+          throw new LoadError(`the kernel refused to load the program for ${cp.target.name} (EPERM): ${cp.target.provider} programs are not permitted on this kernel`, e.log);
+        }
+        const msg = `the BPF verifier rejected the program for ${cp.target.name}: ${plainReason(reason)}${origin?.text ? ` (in ${origin.text})` : ''}`;
+        const diag: Diagnostic = { severity: 'error', message: msg, loc: origin?.loc ?? cp.probe.loc };
+        const text = new CompileError([diag], this.compiled.ast.file, this.compiled.ast.source).message;
+        throw new LoadError(text, e.log, text);
+      }
+      throw e;
+    }
+  }
+
+  /** Creates maps, loads every program, attaches the event probes. Returns the banner count. */
+  attach(): number {
+    this.createMaps();
+    for (const cp of this.compiled.probes) this.loaded.push({ cp, prog: this.load(cp) });
+    this.ring = new RingBufferReader(this.maps.get(RINGBUF_MAP)!, (data) => this.onRecord(data));
+    const env = { ncpus: numPossibleCpus(), onlineCpus: onlineCpus(), pid: this.opts.pid };
+    for (const { cp, prog } of this.loaded) {
+      if (cp.target.special) continue;
+      const p = findProvider(this.compiled.providers, cp.target.provider);
+      if (!p?.attach) throw new Error(`${cp.target.provider} probes cannot be attached yet`);
+      try {
+        this.attachments.push(p.attach(prog.fd, cp.target, env));
+      } catch (e) {
+        if (e instanceof SysError) throw new LoadError(`Could not attach probe ${cp.target.name}: ${e.message}`, '');
+        throw e;
+      }
+    }
+    return this.probeCount;
+  }
+
+  /** Runs BEGIN programs (on this CPU, from user space) and starts draining events. */
+  start(): void {
+    this.sink.attached(this.probeCount);
+    this.runSpecial('begin');
+    this.drain();
+    if (this.exitCode !== undefined) return;
+    this.poller = new Poller([this.ring!], { timeoutMs: 200, onError: (e) => this.fail(e) });
+    this.poller.start();
+  }
+
+  private runSpecial(kind: 'begin' | 'end'): void {
+    for (const { cp, prog } of this.loaded) {
+      if (cp.target.special !== kind) continue;
+      prog.testRun({ ctx: Buffer.alloc(8) });
+      // Events from BEGIN are handled before the next BEGIN runs, as bpftrace does.
+      this.drain();
+      if (kind === 'begin' && this.exitCode !== undefined) return;
+    }
+  }
+
+  private failure: unknown;
+  private fail(e: unknown): void {
+    this.failure = e;
+    this.stop(1);
+  }
+
+  /** Whether the program can ever end by itself or by events (false: only BEGIN/END and nothing to wait for). */
+  get onlySpecial(): boolean {
+    return this.loaded.every((l) => l.cp.target.special);
+  }
+
+  /** Resolves with the exit code when exit() runs or stop() is called. */
+  wait(): Promise<number> {
+    if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
+    if (this.onlySpecial) {
+      this.exitCode = 0;
+      return Promise.resolve(0);
+    }
+    return new Promise((resolve) => {
+      this.wake = () => resolve(this.exitCode ?? 0);
+    });
+  }
+
+  stop(code = 0): void {
+    if (this.exitCode === undefined) this.exitCode = code;
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Detaches, runs END, prints maps and releases everything. Safe to call twice. */
+  finish(printMaps = true): number {
+    if (this.finished) return this.exitCode ?? 0;
+    this.finished = true;
+    this.poller?.close();
+    for (const a of this.attachments.splice(0).reverse()) {
+      try {
+        a.close();
+      } catch {
+        /* already gone */
+      }
+    }
+    this.stopped = false;
+    const code = this.exitCode ?? 0;
+    this.exitCode = undefined;
+    try {
+      this.drain();
+      this.runSpecial('end');
+      this.drain();
+      if (this.ring && this.ring.lost) this.sink.lost(this.ring.lost);
+      if (printMaps) this.sink.exitMaps(this.snapshots());
+    } finally {
+      this.close();
+    }
+    this.exitCode = code;
+    if (this.failure) throw this.failure;
+    return code;
+  }
+
+  /** Non-empty maps, by name, as printed at exit. */
+  snapshots(): MapSnapshot[] {
+    const out: MapSnapshot[] = [];
+    const infos = [...this.compiled.res.maps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const info of infos) {
+      const m = this.maps.get(info.name);
+      if (!m) continue;
+      const snap = readMap(info, m);
+      if (snap.entries.length) out.push(snap);
+    }
+    return out;
+  }
+
+  snapshot(name: string): MapSnapshot | undefined {
+    const info = this.compiled.res.maps.get(name);
+    const m = this.maps.get(name);
+    return info && m ? readMap(info, m) : undefined;
+  }
+
+  close(): void {
+    this.poller?.close();
+    this.ring?.close();
+    for (const l of this.loaded.splice(0)) l.prog.close();
+    for (const m of this.maps.values()) m.close();
+    this.maps.clear();
+  }
+
+  // ----------------------------------------------------------------- events
+
+  private drain(): void {
+    this.ring?.drain();
+  }
+
+  private onRecord(data: Buffer): void {
+    if (this.stopped) return;
+    const id = Number(data.readBigUInt64LE(0));
+    const spec = this.events[id];
+    if (!spec) return;
+    const args = () => spec.args.map((t, i) => decode(data, EVENT_HEADER + spec.layout.offsets[i], t));
+    switch (spec.kind) {
+      case 'printf':
+        return this.sink.printf(spec, args());
+      case 'errorf':
+      case 'warnf':
+      case 'debugf':
+        return this.sink.message(spec.kind, spec, args());
+      case 'print_value':
+        return this.sink.printValue(args()[0]);
+      case 'print_map': {
+        const info = this.compiled.res.maps.get(spec.map!)!;
+        const [top, div] = (spec.fmt ?? '0,0').split(',').map(Number);
+        return this.sink.printMap(readMap(info, this.maps.get(info.name)!), top, div);
+      }
+      case 'clear':
+        this.maps.get(spec.map!)?.clear();
+        return;
+      case 'zero': {
+        const m = this.maps.get(spec.map!);
+        if (m) zeroMap(m);
+        return;
+      }
+      case 'exit': {
+        const v = data.readBigInt64LE(EVENT_HEADER);
+        this.stop(Number(BigInt.asUintN(8, v)));
+        return;
+      }
+      case 'time':
+        return this.sink.time(spec.fmt ?? '%H:%M:%S\n');
+      case 'join': {
+        const parts = (args() as { kind: string; value?: string }[]).map((v) => v.value ?? '');
+        const n = parts.findIndex((p) => p === '');
+        return this.sink.join(n < 0 ? parts : parts.slice(0, n), spec.sep ?? ' ');
+      }
+      case 'cat':
+        return this.sink.cat(spec, args());
+      case 'system':
+        return this.sink.system(spec, args());
+      default:
+        return;
+    }
+  }
+
+  mapInfo(name: string): MapInfo | undefined {
+    return this.compiled.res.maps.get(name);
+  }
+}
+
+/** Turns the verifier's terse last line into words a user can act on. */
+export function plainReason(reason: string): string {
+  if (/invalid mem access 'scalar'|invalid mem access 'inv'/.test(reason)) return `${reason}: a value used as a pointer is not known to be one (cast it or read it with str()/buf())`;
+  if (/R\d+ min value is outside of the allowed memory range|invalid access to map value|value is outside/.test(reason)) return `${reason}: an index or offset is not bounded`;
+  if (/back-edge|infinite loop|loop detected/.test(reason)) return `${reason}: a loop has no bound the verifier can prove`;
+  if (/program is too large|too many instructions|BPF program is too large/.test(reason)) return `${reason}: the program is too large (reduce unroll counts or string sizes)`;
+  if (/combined stack size|stack limit|invalid write to stack|invalid indirect read from stack/.test(reason)) return `${reason}: the stack use is invalid`;
+  return reason;
+}

@@ -1,0 +1,1100 @@
+// An Itanium C++ ABI demangler producing the text GNU's demangler does
+// (`__cxa_demangle`, what bpftrace prints; `c++filt` with `verbose`): nested
+// names, templates, substitutions, std:: abbreviations, operators, ctors and
+// dtors, function and member-pointer types, lambdas, local names, clone
+// suffixes, and the common template-argument expressions. Anything it does
+// not understand returns null, so callers fall back to the mangled name
+// rather than print something wrong.
+
+type N =
+  | { k: 'text'; s: string }
+  | { k: 'qual'; scope: N; name: N }
+  | { k: 'tmpl'; name: N; args: N[] }
+  | { k: 'cv'; inner: N; q: string[] }
+  | { k: 'ptr' | 'lref' | 'rref'; inner: N }
+  | { k: 'suffix'; inner: N; s: string }
+  | { k: 'fn'; ret: N | null; params: N[]; cv: string[]; ref: string; ex: string }
+  | { k: 'arr'; dim: N | null; inner: N }
+  | { k: 'pm'; cls: N; mem: N }
+  | { k: 'pack'; elems: N[] }
+  | { k: 'expand'; pattern: N }
+  | { k: 'tparam'; idx: number; scope: Scope }
+  | { k: 'ctor' | 'dtor'; name: string }
+  | { k: 'op'; s: string }
+  | { k: 'conv'; type: N }
+  | { k: 'tag'; name: N; tag: string }
+  | { k: 'lambda'; params: N[]; num: number }
+  | { k: 'unnamed'; num: number }
+  | { k: 'local'; fn: N; entity: N }
+  | { k: 'special'; prefix: string; inner: N; infix?: N }
+  | { k: 'enc'; name: N; fn: N & { k: 'fn' } }
+  | { k: 'lit'; type: N; value: string }
+  | { k: 'unary'; op: string; arg: N }
+  | { k: 'binary'; op: string; l: N; r: N }
+  | { k: 'call'; fn: N; args: N[] }
+  | { k: 'castexpr'; type: N; args: N[] }
+  | { k: 'decltype'; expr: N }
+  | { k: 'sizeof'; what: N; type: boolean }
+  | { k: 'member'; obj: N; op: string; name: N };
+
+interface Scope {
+  args: N[] | null;
+}
+
+class Fail extends Error {}
+
+const BUILTIN: Record<string, string> = {
+  a: 'signed char', b: 'bool', c: 'char', d: 'double', e: 'long double', f: 'float', g: '__float128',
+  h: 'unsigned char', i: 'int', j: 'unsigned int', l: 'long', m: 'unsigned long', n: '__int128',
+  o: 'unsigned __int128', s: 'short', t: 'unsigned short', v: 'void', w: 'wchar_t', x: 'long long',
+  y: 'unsigned long long', z: '...',
+};
+const BUILTIN_D: Record<string, string> = {
+  d: 'decimal64', e: 'decimal128', f: 'decimal32', h: 'half', i: 'char32_t', s: 'char16_t', u: 'char8_t',
+  a: 'auto', c: 'decltype(auto)', n: 'decltype(nullptr)',
+};
+/** Literal suffixes: `Lm5E` prints `5ul`; types not listed print as `(type)5`. */
+const LIT_SUFFIX: Record<string, string> = {
+  int: '', 'unsigned int': 'u', long: 'l', 'unsigned long': 'ul', 'long long': 'll', 'unsigned long long': 'ull',
+};
+
+// code -> [printed name, arity]
+const OPS: Record<string, [string, number]> = {
+  nw: ['new', 3], na: ['new[]', 3], dl: ['delete', 1], da: ['delete[]', 1], ps: ['+', 1], ng: ['-', 1],
+  ad: ['&', 1], de: ['*', 1], co: ['~', 1], pl: ['+', 2], mi: ['-', 2], ml: ['*', 2], dv: ['/', 2],
+  rm: ['%', 2], an: ['&', 2], or: ['|', 2], eo: ['^', 2], aS: ['=', 2], pL: ['+=', 2], mI: ['-=', 2],
+  mL: ['*=', 2], dV: ['/=', 2], rM: ['%=', 2], aN: ['&=', 2], oR: ['|=', 2], eO: ['^=', 2], ls: ['<<', 2],
+  rs: ['>>', 2], lS: ['<<=', 2], rS: ['>>=', 2], eq: ['==', 2], ne: ['!=', 2], lt: ['<', 2], gt: ['>', 2],
+  le: ['<=', 2], ge: ['>=', 2], ss: ['<=>', 2], nt: ['!', 1], aa: ['&&', 2], oo: ['||', 2], pp: ['++', 1],
+  mm: ['--', 1], cm: [',', 2], pm: ['->*', 2], pt: ['->', 2], cl: ['()', 2], ix: ['[]', 2], qu: ['?', 3],
+  st: ['sizeof ', 1], sz: ['sizeof ', 1], at: ['alignof ', 1], az: ['alignof ', 1], dt: ['.', 2],
+};
+
+interface StdSub {
+  simple: string;
+  full: string;
+  last: string;
+}
+const STD_SUBS: Record<string, StdSub> = {
+  t: { simple: 'std', full: 'std', last: '' },
+  a: { simple: 'std::allocator', full: 'std::allocator', last: 'allocator' },
+  b: { simple: 'std::basic_string', full: 'std::basic_string', last: 'basic_string' },
+  s: { simple: 'std::string', full: 'std::basic_string<char, std::char_traits<char>, std::allocator<char> >', last: 'basic_string' },
+  i: { simple: 'std::istream', full: 'std::basic_istream<char, std::char_traits<char> >', last: 'basic_istream' },
+  o: { simple: 'std::ostream', full: 'std::basic_ostream<char, std::char_traits<char> >', last: 'basic_ostream' },
+  d: { simple: 'std::iostream', full: 'std::basic_iostream<char, std::char_traits<char> >', last: 'basic_iostream' },
+};
+
+const text = (s: string): N => ({ k: 'text', s });
+
+class Parser {
+  pos = 0;
+  subs: N[] = [];
+  lastName = '';
+  constructor(
+    readonly s: string,
+    readonly verbose: boolean,
+  ) {}
+
+  peek(o = 0): string {
+    return this.s[this.pos + o] ?? '';
+  }
+  eat(c: string): boolean {
+    if (this.s.startsWith(c, this.pos)) {
+      this.pos += c.length;
+      return true;
+    }
+    return false;
+  }
+  need(c: string): void {
+    if (!this.eat(c)) throw new Fail();
+  }
+  isDigit(c: string): boolean {
+    return c >= '0' && c <= '9';
+  }
+  isLower(c: string): boolean {
+    return c >= 'a' && c <= 'z';
+  }
+  number(): number {
+    const neg = this.eat('n');
+    const start = this.pos;
+    while (this.isDigit(this.peek())) this.pos++;
+    if (start === this.pos) throw new Fail();
+    const v = Number(this.s.slice(start, this.pos));
+    return neg ? -v : v;
+  }
+  /** `_` = 0, `<base 36>_` = n + 1; used by S_, T_, discriminators. */
+  seqId(): number {
+    if (this.eat('_')) return 0;
+    let v = 0;
+    const start = this.pos;
+    for (;;) {
+      const c = this.peek();
+      if (this.isDigit(c)) v = v * 36 + (c.charCodeAt(0) - 48);
+      else if (c >= 'A' && c <= 'Z') v = v * 36 + (c.charCodeAt(0) - 55);
+      else break;
+      this.pos++;
+    }
+    if (this.pos === start) throw new Fail();
+    this.need('_');
+    return v + 1;
+  }
+  addSub(n: N): void {
+    this.subs.push(n);
+  }
+
+  // <mangled-name> ::= _Z <encoding> [. <clone-suffix>]*
+  mangled(): string {
+    this.need('_Z');
+    const enc = this.encoding(true);
+    let out = new Printer().top(enc);
+    while (this.peek() === '.' && /[a-z_0-9]/.test(this.peek(1))) {
+      const m = /^\.[a-z_0-9][a-z_0-9]*(?:\.\d+)*/.exec(this.s.slice(this.pos));
+      if (!m) break;
+      out += ` [clone ${m[0]}]`;
+      this.pos += m[0].length;
+    }
+    if (this.pos !== this.s.length) throw new Fail();
+    return out;
+  }
+
+  encoding(top: boolean): N {
+    const c = this.peek();
+    if (c === 'G' || c === 'T') return this.specialName();
+    const quals = { cv: [] as string[], ref: '' };
+    const scope: Scope = { args: null };
+    const name = this.name(quals, scope);
+    const end = this.peek();
+    if (end === '' || end === 'E' || (top && end === '.')) return name;
+    scope.args = templateArgsOf(name);
+    const hasRet = scope.args !== null && !isCtorDtorConv(name);
+    const fn = this.bareFunctionType(hasRet, scope);
+    fn.cv = quals.cv;
+    fn.ref = quals.ref;
+    return { k: 'enc', name, fn };
+  }
+
+  bareFunctionType(hasRet: boolean, scope: Scope): N & { k: 'fn' } {
+    const ret = hasRet ? this.type(scope) : null;
+    const params: N[] = [];
+    while (this.pos < this.s.length && this.peek() !== 'E' && this.peek() !== '.') {
+      if ((this.peek() === 'R' || this.peek() === 'O') && this.peek(1) === 'E') break;
+      params.push(this.type(scope));
+    }
+    if (params.length === 0) throw new Fail();
+    if (params.length === 1 && params[0].k === 'text' && params[0].s === 'void') params.length = 0;
+    return { k: 'fn', ret, params, cv: [], ref: '', ex: '' };
+  }
+
+  specialName(): N {
+    const two = this.s.slice(this.pos, this.pos + 2);
+    const scope: Scope = { args: null };
+    const simple: Record<string, string> = {
+      TV: 'vtable for ', TT: 'VTT for ', TI: 'typeinfo for ', TS: 'typeinfo name for ',
+    };
+    if (simple[two]) {
+      this.pos += 2;
+      return { k: 'special', prefix: simple[two], inner: this.type(scope) };
+    }
+    switch (two) {
+      case 'Th':
+        this.pos += 2;
+        this.callOffset('h');
+        return { k: 'special', prefix: 'non-virtual thunk to ', inner: this.encoding(false) };
+      case 'Tv':
+        this.pos += 2;
+        this.callOffset('v');
+        return { k: 'special', prefix: 'virtual thunk to ', inner: this.encoding(false) };
+      case 'Tc':
+        this.pos += 2;
+        this.callOffset(this.peek() as 'h' | 'v', true);
+        this.callOffset(this.peek() as 'h' | 'v', true);
+        return { k: 'special', prefix: 'covariant return thunk to ', inner: this.encoding(false) };
+      case 'TC': {
+        this.pos += 2;
+        const derived = this.type(scope);
+        this.number();
+        this.need('_');
+        const base = this.type(scope);
+        return { k: 'special', prefix: 'construction vtable for ', inner: base, infix: derived };
+      }
+      case 'TH':
+        this.pos += 2;
+        return { k: 'special', prefix: 'TLS init function for ', inner: this.name({ cv: [], ref: '' }, scope) };
+      case 'TW':
+        this.pos += 2;
+        return { k: 'special', prefix: 'TLS wrapper function for ', inner: this.name({ cv: [], ref: '' }, scope) };
+      case 'GV':
+        this.pos += 2;
+        return { k: 'special', prefix: 'guard variable for ', inner: this.name({ cv: [], ref: '' }, scope) };
+      case 'GA':
+        this.pos += 2;
+        return { k: 'special', prefix: 'hidden alias for ', inner: this.encoding(false) };
+    }
+    if (this.eat('GTt')) return { k: 'special', prefix: 'transaction clone for ', inner: this.encoding(false) };
+    if (this.eat('GTn')) return { k: 'special', prefix: 'non-transaction clone for ', inner: this.encoding(false) };
+    throw new Fail();
+  }
+
+  callOffset(kind: 'h' | 'v', prefixed = false): void {
+    if (prefixed && !this.eat(kind)) throw new Fail();
+    if (kind === 'h') {
+      this.number();
+      this.need('_');
+    } else if (kind === 'v') {
+      this.number();
+      this.need('_');
+      this.number();
+      this.need('_');
+    } else throw new Fail();
+  }
+
+  // <name>
+  name(quals: { cv: string[]; ref: string }, scope: Scope): N {
+    const c = this.peek();
+    if (c === 'N') return this.nestedName(quals, scope);
+    if (c === 'Z') return this.localName(scope);
+    if (c === 'S' && this.peek(1) !== 't') {
+      const sub = this.substitution(false);
+      if (this.peek() === 'I') return { k: 'tmpl', name: sub, args: this.templateArgs(scope) };
+      return sub;
+    }
+    let n: N;
+    if (c === 'S') {
+      this.pos += 2;
+      n = { k: 'qual', scope: text('std'), name: this.unqualifiedName(scope) };
+    } else n = this.unqualifiedName(scope);
+    if (this.peek() === 'I') {
+      this.addSub(n);
+      n = { k: 'tmpl', name: n, args: this.templateArgs(scope) };
+    }
+    return n;
+  }
+
+  nestedName(quals: { cv: string[]; ref: string }, scope: Scope): N {
+    this.need('N');
+    quals.cv = this.cvQuals();
+    if (this.peek() === 'R' || this.peek() === 'O') quals.ref = this.s[this.pos++] === 'R' ? '&' : '&&';
+    let ret: N | null = null;
+    for (;;) {
+      const c = this.peek();
+      if (c === '') throw new Fail();
+      if (c === 'E') {
+        this.pos++;
+        break;
+      }
+      let fromSub = false;
+      if (c === 'D' && (this.peek(1) === 'T' || this.peek(1) === 't')) {
+        if (ret) throw new Fail();
+        ret = this.type(scope);
+        continue; // a decltype type was already recorded as a substitution
+      } else if (c === 'I') {
+        if (!ret) throw new Fail();
+        ret = { k: 'tmpl', name: ret, args: this.templateArgs(scope) };
+      } else if (c === 'T') {
+        if (ret) throw new Fail();
+        ret = this.templateParam(scope);
+      } else if (c === 'M') {
+        this.pos++;
+        continue;
+      } else if (c === 'S' && this.peek(1) !== 't') {
+        if (ret) throw new Fail();
+        ret = this.substitution(true);
+        fromSub = true;
+      } else if (c === 'S') {
+        if (ret) throw new Fail();
+        this.pos += 2;
+        ret = text('std');
+        fromSub = true;
+      } else {
+        const u = this.unqualifiedName(scope);
+        ret = ret ? { k: 'qual', scope: ret, name: u } : u;
+      }
+      if (!fromSub && this.peek() !== 'E') this.addSub(ret);
+    }
+    if (!ret) throw new Fail();
+    return ret;
+  }
+
+  localName(scope: Scope): N {
+    this.need('Z');
+    const fn = this.encoding(false);
+    this.need('E');
+    if (this.eat('s')) {
+      this.discriminator();
+      return { k: 'local', fn, entity: text('string literal') };
+    }
+    if (this.eat('d')) {
+      if (this.peek() !== '_') this.number();
+      this.need('_');
+    }
+    const entity = this.name({ cv: [], ref: '' }, scope);
+    this.discriminator();
+    return { k: 'local', fn, entity };
+  }
+
+  discriminator(): void {
+    if (this.peek() !== '_') return;
+    if (this.peek(1) === '_') {
+      this.pos += 2;
+      this.number();
+      this.need('_');
+    } else if (this.isDigit(this.peek(1))) {
+      this.pos += 2;
+    }
+  }
+
+  unqualifiedName(scope: Scope): N {
+    const c = this.peek();
+    let n: N;
+    if (this.isDigit(c)) n = this.sourceName();
+    else if (this.isLower(c)) n = this.operatorName(scope);
+    else if (c === 'C' || c === 'D') n = this.ctorDtor();
+    else if (c === 'L') {
+      this.pos++;
+      n = this.sourceName();
+      this.discriminator();
+    } else if (c === 'U') n = this.unnamed(scope);
+    else throw new Fail();
+    while (this.peek() === 'B') {
+      this.pos++;
+      const len = this.number();
+      const tag = this.s.slice(this.pos, this.pos + len);
+      if (tag.length !== len) throw new Fail();
+      this.pos += len;
+      n = { k: 'tag', name: n, tag };
+    }
+    return n;
+  }
+
+  sourceName(): N {
+    const len = this.number();
+    if (len <= 0) throw new Fail();
+    const id = this.s.slice(this.pos, this.pos + len);
+    if (id.length !== len) throw new Fail();
+    this.pos += len;
+    this.lastName = id;
+    if (/^_GLOBAL_[._$]N/.test(id)) return text('(anonymous namespace)');
+    return text(id);
+  }
+
+  operatorName(scope: Scope): N {
+    const code = this.s.slice(this.pos, this.pos + 2);
+    this.pos += 2;
+    if (code === 'cv') return { k: 'conv', type: this.type(scope) };
+    if (code === 'li') return { k: 'op', s: `operator"" ${(this.sourceName() as { s: string }).s}` };
+    if (code[0] === 'v' && this.isDigit(code[1])) return { k: 'op', s: `operator ${(this.sourceName() as { s: string }).s}` };
+    const op = OPS[code];
+    if (!op) throw new Fail();
+    const sp = this.isLower(op[0][0]) ? ' ' : '';
+    return { k: 'op', s: `operator${sp}${op[0].trimEnd()}` };
+  }
+
+  ctorDtor(): N {
+    const c = this.s[this.pos++];
+    if (c === 'C') {
+      // CI1/CI2 <base>: a constructor inherited from <base>.
+      const inherited = this.eat('I');
+      if (!/[1-5]/.test(this.peek())) throw new Fail();
+      this.pos++;
+      const name = this.lastName;
+      if (inherited) this.type({ args: null });
+      return { k: 'ctor', name };
+    }
+    if (!/[0-5]/.test(this.peek())) throw new Fail();
+    this.pos++;
+    return { k: 'dtor', name: this.lastName };
+  }
+
+  unnamed(scope: Scope): N {
+    this.need('U');
+    if (this.eat('t')) {
+      const n = this.peek() === '_' ? 0 : this.number() + 1;
+      this.need('_');
+      return { k: 'unnamed', num: n + 1 };
+    }
+    if (this.eat('l')) {
+      const params: N[] = [];
+      while (this.peek() !== 'E') {
+        if (this.peek() === '') throw new Fail();
+        params.push(this.type(scope));
+      }
+      this.pos++;
+      if (params.length === 1 && params[0].k === 'text' && params[0].s === 'void') params.length = 0;
+      const n = this.peek() === '_' ? 0 : this.number() + 1;
+      this.need('_');
+      return { k: 'lambda', params, num: n + 1 };
+    }
+    throw new Fail();
+  }
+
+  substitution(prefix: boolean): N {
+    this.need('S');
+    const c = this.peek();
+    const std = STD_SUBS[c];
+    if (std && c !== 't') {
+      this.pos++;
+      // Before a ctor/dtor the name must be the template's own (`basic_string`).
+      const verbose = this.verbose || (prefix && (this.peek() === 'C' || this.peek() === 'D'));
+      this.lastName = std.last;
+      return text(verbose ? std.full : std.simple);
+    }
+    const id = this.seqId();
+    const n = this.subs[id];
+    if (!n) throw new Fail();
+    return n;
+  }
+
+  templateParam(scope: Scope): N {
+    this.need('T');
+    const idx = this.seqId();
+    return { k: 'tparam', idx, scope };
+  }
+
+  templateArgs(scope: Scope): N[] {
+    this.need('I');
+    const saved = this.lastName;
+    const args: N[] = [];
+    while (!this.eat('E')) {
+      if (this.pos >= this.s.length) throw new Fail();
+      args.push(this.templateArg(scope));
+    }
+    this.lastName = saved;
+    return args;
+  }
+
+  templateArg(scope: Scope): N {
+    const c = this.peek();
+    if (c === 'X') {
+      this.pos++;
+      const e = this.expression(scope);
+      this.need('E');
+      return e;
+    }
+    if (c === 'L') return this.exprPrimary(scope);
+    if (c === 'J') {
+      this.pos++;
+      const elems: N[] = [];
+      while (!this.eat('E')) {
+        if (this.pos >= this.s.length) throw new Fail();
+        elems.push(this.templateArg(scope));
+      }
+      return { k: 'pack', elems };
+    }
+    return this.type(scope);
+  }
+
+  exprPrimary(scope: Scope): N {
+    this.need('L');
+    if (this.eat('_Z')) {
+      const e = this.encoding(false);
+      this.need('E');
+      return e;
+    }
+    const type = this.type(scope);
+    const start = this.pos;
+    while (this.peek() !== 'E') {
+      if (this.pos >= this.s.length) throw new Fail();
+      this.pos++;
+    }
+    let value = this.s.slice(start, this.pos);
+    this.pos++;
+    if (value.startsWith('n')) value = `-${value.slice(1)}`;
+    return { k: 'lit', type, value };
+  }
+
+  expression(scope: Scope): N {
+    const c = this.peek();
+    if (c === 'L') return this.exprPrimary(scope);
+    if (c === 'T') return this.templateParam(scope);
+    const two = this.s.slice(this.pos, this.pos + 2);
+    if (two === 'fp') {
+      this.pos += 2;
+      this.cvQuals();
+      const n = this.peek() === '_' ? 0 : this.number() + 1;
+      this.need('_');
+      return text(`{parm#${n + 1}}`);
+    }
+    if (two === 'sr') {
+      this.pos += 2;
+      return this.unresolvedName(scope);
+    }
+    if (two === 'st' || two === 'at') {
+      this.pos += 2;
+      return { k: 'sizeof', what: this.type(scope), type: two === 'st' };
+    }
+    if (two === 'sz' || two === 'az') {
+      this.pos += 2;
+      return { k: 'unary', op: two === 'sz' ? 'sizeof ' : 'alignof ', arg: this.expression(scope) };
+    }
+    if (two === 'sZ') {
+      this.pos += 2;
+      return { k: 'unary', op: 'sizeof...', arg: this.templateParam(scope) };
+    }
+    if (two === 'cl') {
+      this.pos += 2;
+      const fn = this.expression(scope);
+      const args: N[] = [];
+      while (!this.eat('E')) {
+        if (this.pos >= this.s.length) throw new Fail();
+        args.push(this.expression(scope));
+      }
+      return { k: 'call', fn, args };
+    }
+    if (two === 'cv') {
+      this.pos += 2;
+      const type = this.type(scope);
+      const args: N[] = [];
+      if (this.eat('_')) {
+        while (!this.eat('E')) {
+          if (this.pos >= this.s.length) throw new Fail();
+          args.push(this.expression(scope));
+        }
+      } else args.push(this.expression(scope));
+      return { k: 'castexpr', type, args };
+    }
+    if (two === 'dt' || two === 'pt') {
+      this.pos += 2;
+      const obj = this.expression(scope);
+      return { k: 'member', obj, op: two === 'dt' ? '.' : '->', name: this.baseUnresolvedName(scope) };
+    }
+    if (this.isDigit(c)) return this.baseUnresolvedName(scope);
+    if (two === 'on') return this.baseUnresolvedName(scope);
+    const op = OPS[two];
+    if (op && two !== 'st' && two !== 'nw' && two !== 'na' && two !== 'dl' && two !== 'da' && two !== 'cl') {
+      this.pos += 2;
+      if (op[1] === 1) {
+        // Prefix forms of ++/-- are written `pp_`.
+        const pre = (two === 'pp' || two === 'mm') && this.eat('_');
+        return { k: 'unary', op: pre || (two !== 'pp' && two !== 'mm') ? op[0] : `${op[0]}post`, arg: this.expression(scope) };
+      }
+      if (op[1] === 2) return { k: 'binary', op: op[0], l: this.expression(scope), r: this.expression(scope) };
+    }
+    throw new Fail();
+  }
+
+  /** `sr` forms: `srT_5value`, `srN<type><level>+E<name>`, `sr<level>+E<name>`. */
+  unresolvedName(scope: Scope): N {
+    if (this.eat('N')) {
+      let n = this.type(scope);
+      while (!this.eat('E')) n = { k: 'qual', scope: n, name: this.simpleId(scope) };
+      return { k: 'qual', scope: n, name: this.baseUnresolvedName(scope) };
+    }
+    const c = this.peek();
+    if (c === 'T' || c === 'D' || c === 'S') {
+      const t = this.type(scope);
+      return { k: 'qual', scope: t, name: this.baseUnresolvedName(scope) };
+    }
+    let n = this.simpleId(scope);
+    while (!this.eat('E')) n = { k: 'qual', scope: n, name: this.simpleId(scope) };
+    return { k: 'qual', scope: n, name: this.baseUnresolvedName(scope) };
+  }
+
+  simpleId(scope: Scope): N {
+    let n = this.sourceName();
+    if (this.peek() === 'I') n = { k: 'tmpl', name: n, args: this.templateArgs(scope) };
+    return n;
+  }
+
+  baseUnresolvedName(scope: Scope): N {
+    let n: N;
+    if (this.eat('on')) n = this.operatorName(scope);
+    else if (this.eat('dn')) {
+      const c = this.peek();
+      const t = this.isDigit(c) ? this.simpleId(scope) : this.type(scope);
+      return { k: 'dtor', name: new Printer().name(t) };
+    } else n = this.sourceName();
+    if (this.peek() === 'I') n = { k: 'tmpl', name: n, args: this.templateArgs(scope) };
+    return n;
+  }
+
+  cvQuals(): string[] {
+    const q: string[] = [];
+    for (;;) {
+      const c = this.peek();
+      if (c === 'r') q.push('restrict');
+      else if (c === 'V') q.push('volatile');
+      else if (c === 'K') q.push('const');
+      else break;
+      this.pos++;
+    }
+    // Printed innermost first: `PrVKi` is `int const volatile restrict*`.
+    return q.reverse();
+  }
+
+  type(scope: Scope): N {
+    const c = this.peek();
+    if (c === 'r' || c === 'V' || c === 'K') {
+      const q = this.cvQuals();
+      const inner = this.type(scope);
+      const t: N = inner.k === 'fn' ? { ...inner, cv: [...inner.cv, ...q] } : { k: 'cv', inner, q };
+      this.addSub(t);
+      return t;
+    }
+    if (BUILTIN[c] !== undefined) {
+      this.pos++;
+      return text(BUILTIN[c]);
+    }
+    let t: N;
+    switch (c) {
+      case 'u':
+        this.pos++;
+        t = this.sourceName();
+        break;
+      case 'F':
+        t = this.functionType(scope);
+        break;
+      case 'N':
+      case 'Z':
+        t = this.name({ cv: [], ref: '' }, scope);
+        break;
+      case 'A':
+        t = this.arrayType(scope);
+        break;
+      case 'M': {
+        this.pos++;
+        const cls = this.type(scope);
+        const mem = this.type(scope);
+        t = { k: 'pm', cls, mem };
+        break;
+      }
+      case 'T':
+        t = this.templateParam(scope);
+        if (this.peek() === 'I') {
+          this.addSub(t);
+          t = { k: 'tmpl', name: t, args: this.templateArgs(scope) };
+        }
+        break;
+      case 'S': {
+        const c1 = this.peek(1);
+        if (this.isDigit(c1) || c1 === '_' || (c1 >= 'A' && c1 <= 'Z')) {
+          t = this.substitution(false);
+          if (this.peek() !== 'I') return t;
+          t = { k: 'tmpl', name: t, args: this.templateArgs(scope) };
+        } else {
+          t = this.name({ cv: [], ref: '' }, scope);
+          // A bare std abbreviation (`Ss`) is already a substitution; std::x and templates are new.
+          if (t.k === 'text' && c1 !== 't') return t;
+        }
+        break;
+      }
+      case 'P':
+        this.pos++;
+        t = { k: 'ptr', inner: this.type(scope) };
+        break;
+      case 'R':
+        this.pos++;
+        t = { k: 'lref', inner: this.type(scope) };
+        break;
+      case 'O':
+        this.pos++;
+        t = { k: 'rref', inner: this.type(scope) };
+        break;
+      case 'C':
+        this.pos++;
+        t = { k: 'suffix', inner: this.type(scope), s: ' _Complex' };
+        break;
+      case 'G':
+        this.pos++;
+        t = { k: 'suffix', inner: this.type(scope), s: ' _Imaginary' };
+        break;
+      case 'U': {
+        this.pos++;
+        const q = this.sourceName() as { s: string };
+        if (this.peek() === 'I') throw new Fail();
+        t = { k: 'suffix', inner: this.type(scope), s: ` ${q.s}` };
+        break;
+      }
+      case 'D':
+        t = this.dType(scope);
+        if (t.k === 'text') return t;
+        break;
+      default:
+        if (this.isDigit(c)) {
+          t = this.name({ cv: [], ref: '' }, scope);
+          break;
+        }
+        throw new Fail();
+    }
+    this.addSub(t);
+    return t;
+  }
+
+  dType(scope: Scope): N {
+    const c = this.peek(1);
+    if (BUILTIN_D[c] !== undefined) {
+      this.pos += 2;
+      return text(BUILTIN_D[c]);
+    }
+    if (c === 'F') {
+      this.pos += 2;
+      if (this.eat('16b')) return text('std::bfloat16_t');
+      const n = this.number();
+      const x = this.eat('x');
+      if (!x) this.need('_');
+      return text(`_Float${n}${x ? 'x' : ''}`);
+    }
+    if (c === 'T' || c === 't') {
+      this.pos += 2;
+      const expr = this.expression(scope);
+      this.need('E');
+      return { k: 'decltype', expr };
+    }
+    if (c === 'p') {
+      this.pos += 2;
+      return { k: 'expand', pattern: this.type(scope) };
+    }
+    if (c === 'v') {
+      this.pos += 2;
+      const n = this.peek() === '_' ? '' : String(this.number());
+      this.need('_');
+      return { k: 'suffix', inner: this.type(scope), s: ` __vector(${n})` };
+    }
+    if (c === 'o' || c === 'O' || c === 'w' || c === 'x') {
+      // Exception specifications and transaction_safe qualify a function type.
+      this.pos += 2;
+      let ex = '';
+      if (c === 'o') ex = ' noexcept';
+      else if (c === 'O') {
+        ex = ` noexcept(${new Printer().expr(this.expression(scope))})`;
+        this.need('E');
+      } else if (c === 'w') {
+        const ts: N[] = [];
+        while (!this.eat('E')) ts.push(this.type(scope));
+        ex = ` throw(${ts.map((t) => new Printer().type(t)).join(', ')})`;
+      } else ex = ' transaction_safe';
+      const f = this.type(scope);
+      if (f.k !== 'fn') throw new Fail();
+      return { ...f, ex: f.ex + ex };
+    }
+    throw new Fail();
+  }
+
+  functionType(scope: Scope): N & { k: 'fn' } {
+    this.need('F');
+    this.eat('Y');
+    const f = this.bareFunctionType(true, scope);
+    if (this.eat('RE')) f.ref = '&';
+    else if (this.eat('OE')) f.ref = '&&';
+    else this.need('E');
+    return f;
+  }
+
+  arrayType(scope: Scope): N {
+    this.need('A');
+    let dim: N | null = null;
+    if (this.isDigit(this.peek())) {
+      const start = this.pos;
+      while (this.isDigit(this.peek())) this.pos++;
+      dim = text(this.s.slice(start, this.pos));
+    } else if (this.peek() !== '_') dim = this.expression(scope);
+    this.need('_');
+    return { k: 'arr', dim, inner: this.type(scope) };
+  }
+}
+
+function templateArgsOf(n: N): N[] | null {
+  if (n.k === 'tmpl') return n.args;
+  if (n.k === 'qual') return templateArgsOf(n.name);
+  if (n.k === 'local') return templateArgsOf(n.entity);
+  return null;
+}
+
+function isCtorDtorConv(n: N): boolean {
+  if (n.k === 'tmpl') return isCtorDtorConv(n.name);
+  if (n.k === 'qual') return isCtorDtorConv(n.name);
+  if (n.k === 'local') return isCtorDtorConv(n.entity);
+  if (n.k === 'tag') return isCtorDtorConv(n.name);
+  return n.k === 'ctor' || n.k === 'dtor' || n.k === 'conv';
+}
+
+class Printer {
+  /** While printing one element of a pack expansion: the pack and which element. */
+  private packAt = new Map<N, number>();
+
+  top(n: N): string {
+    return this.name(n);
+  }
+
+  private resolve(n: N & { k: 'tparam' }): N {
+    const a = n.scope.args?.[n.idx];
+    if (!a) throw new Fail();
+    if (a.k === 'pack' && this.packAt.has(a)) {
+      const e = a.elems[this.packAt.get(a)!];
+      if (!e) throw new Fail();
+      return e;
+    }
+    return a;
+  }
+
+  name(n: N): string {
+    switch (n.k) {
+      case 'text':
+        return n.s;
+      case 'qual':
+        return `${this.name(n.scope)}::${this.name(n.name)}`;
+      case 'tmpl': {
+        const head = this.name(n.name);
+        const args = n.args.map((a) => this.arg(a)).filter((s) => s !== '').join(', ');
+        const open = head.endsWith('<') ? ' <' : '<';
+        return `${head}${open}${args}${args.endsWith('>') ? ' ' : ''}>`;
+      }
+      case 'ctor':
+        return n.name;
+      case 'dtor':
+        return `~${n.name}`;
+      case 'op':
+        return n.s;
+      case 'conv':
+        return `operator ${this.type(n.type)}`;
+      case 'tag':
+        return `${this.name(n.name)}[abi:${n.tag}]`;
+      case 'lambda':
+        return `{lambda(${this.params(n.params)})#${n.num}}`;
+      case 'unnamed':
+        return `{unnamed type#${n.num}}`;
+      case 'local':
+        return `${this.name(n.fn)}::${this.name(n.entity)}`;
+      case 'special':
+        if (n.infix) return `${n.prefix}${this.type(n.inner)}-in-${this.type(n.infix)}`;
+        return `${n.prefix}${n.inner.k === 'enc' || n.inner.k === 'local' || n.inner.k === 'qual' ? this.name(n.inner) : this.type(n.inner)}`;
+      case 'enc':
+        return this.encoding(n);
+      case 'tparam':
+        return this.type(this.resolve(n));
+      default:
+        return this.type(n);
+    }
+  }
+
+  private encoding(n: N & { k: 'enc' }): string {
+    const f = n.fn;
+    const tail = `(${this.params(f.params)})${f.cv.map((q) => ` ${q}`).join('')}${f.ref ? ` ${f.ref}` : ''}${f.ex}`;
+    const nm = this.name(n.name);
+    if (!f.ret) return nm + tail;
+    // A return type that is a declarator (pointer to function or array) wraps the name.
+    if (this.isDeclarator(f.ret)) return this.decl(f.ret, nm + tail, false);
+    return `${this.type(f.ret)} ${nm}${tail}`;
+  }
+
+  private isDeclarator(n: N): boolean {
+    switch (n.k) {
+      case 'fn':
+      case 'arr':
+        return true;
+      case 'pm':
+        return true;
+      case 'ptr':
+      case 'lref':
+      case 'rref':
+      case 'cv':
+        return this.isDeclarator(n.inner);
+      case 'tparam':
+        return this.isDeclarator(this.resolve(n));
+      default:
+        return false;
+    }
+  }
+
+  private params(ps: N[]): string {
+    return ps.map((p) => this.type(p)).filter((s) => s !== '').join(', ');
+  }
+
+  private arg(a: N): string {
+    if (a.k === 'pack') return a.elems.map((e) => this.arg(e)).filter((s) => s !== '').join(', ');
+    if (a.k === 'tparam') return this.arg(this.resolve(a));
+    if (isExpr(a)) return this.expr(a);
+    return this.type(a);
+  }
+
+  type(n: N): string {
+    return this.decl(n, '', false);
+  }
+
+  /**
+   * C declarator printing: `d` is what goes where the declared name would
+   * be, built from the outside in (`*`, `&`, ` const`, `A::*`, `[3]`).
+   * `named` says `d` starts with a name (the function in an encoding).
+   */
+  private decl(n: N, d: string, named: boolean): string {
+    switch (n.k) {
+      case 'ptr':
+        return this.decl(n.inner, `*${d}`, false);
+      case 'lref':
+      case 'rref': {
+        const inner = n.inner.k === 'tparam' ? this.resolve(n.inner) : n.inner;
+        // Reference collapsing: T& with T = U&& is U&.
+        if (inner.k === 'lref' || inner.k === 'rref') {
+          const k = n.k === 'lref' || inner.k === 'lref' ? 'lref' : 'rref';
+          return this.decl({ k, inner: inner.inner }, d, named);
+        }
+        return this.decl(inner, `${n.k === 'lref' ? '&' : '&&'}${d}`, false);
+      }
+      case 'cv': {
+        const q = n.q.map((x) => ` ${x}`).join('');
+        return this.decl(n.inner, q + (d.startsWith('(') || d.startsWith('[') ? ' ' : '') + d, false);
+      }
+      case 'fn': {
+        const inner = d === '' ? '' : named ? d : `(${d})`;
+        const tail = `(${this.params(n.params)})${n.cv.map((q) => ` ${q}`).join('')}${n.ref ? ` ${n.ref}` : ''}${n.ex}`;
+        if (!n.ret) return inner + tail;
+        return this.decl(n.ret, inner + tail, named);
+      }
+      case 'arr': {
+        const dim = `[${n.dim ? this.arg(n.dim) : ''}]`;
+        const inner = d === '' ? dim : d.startsWith('[') ? d + dim : `(${d}) ${dim}`;
+        return this.decl(n.inner, inner, false);
+      }
+      case 'pm': {
+        const cls = this.type(n.cls);
+        if (n.mem.k === 'fn') return this.decl(n.mem, `${cls}::*${d}`, false);
+        return this.decl(n.mem, ` ${cls}::*${d}`, false);
+      }
+      case 'tparam':
+        return this.decl(this.resolve(n), d, named);
+      case 'expand':
+        return this.join(this.expand(n), d);
+      case 'pack':
+        return this.join(n.elems.map((e) => this.type(e)).filter((s) => s !== '').join(', '), d);
+      case 'suffix':
+        return this.join(this.type(n.inner) + n.s, d);
+      case 'decltype':
+        return this.join(`decltype (${this.expr(n.expr)})`, d);
+      case 'enc':
+      case 'local':
+      case 'special':
+        return this.join(this.name(n), d);
+      default:
+        if (isExpr(n)) return this.join(this.expr(n), d);
+        return this.join(this.name(n), d);
+    }
+  }
+
+  private join(base: string, d: string): string {
+    if (d === '') return base;
+    return base + (d.startsWith('(') || d.startsWith('[') || /^[A-Za-z_~{]/.test(d) ? ' ' : '') + d;
+  }
+
+  /** `Dp<pattern>`: the pattern once per element of the pack it names. */
+  private expand(n: N & { k: 'expand' }): string {
+    const pack = this.findPack(n.pattern);
+    if (!pack) return `${this.type(n.pattern)}...`;
+    const out: string[] = [];
+    for (let i = 0; i < pack.elems.length; i++) {
+      this.packAt.set(pack, i);
+      try {
+        out.push(this.type(n.pattern));
+      } finally {
+        this.packAt.delete(pack);
+      }
+    }
+    return out.filter((s) => s !== '').join(', ');
+  }
+
+  private findPack(n: N): (N & { k: 'pack' }) | null {
+    switch (n.k) {
+      case 'tparam': {
+        const a = n.scope.args?.[n.idx];
+        return a && a.k === 'pack' ? a : null;
+      }
+      case 'ptr':
+      case 'lref':
+      case 'rref':
+      case 'cv':
+      case 'suffix':
+        return this.findPack(n.inner);
+      case 'tmpl':
+        for (const a of n.args) {
+          const p = this.findPack(a);
+          if (p) return p;
+        }
+        return null;
+      case 'fn':
+        for (const a of [...(n.ret ? [n.ret] : []), ...n.params]) {
+          const p = this.findPack(a);
+          if (p) return p;
+        }
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  expr(n: N): string {
+    switch (n.k) {
+      case 'lit':
+        return this.literal(n);
+      case 'tparam':
+        return this.arg(this.resolve(n));
+      case 'unary':
+        if (n.op.endsWith('post')) return `${this.sub(n.arg)}${n.op.slice(0, -4)}`;
+        if (n.op === 'sizeof...') return `sizeof...(${this.arg(n.arg)})`;
+        return `${n.op}${this.sub(n.arg)}`;
+      case 'binary': {
+        const s = `${this.sub(n.l)}${n.op}${this.sub(n.r)}`;
+        return n.op === '>' ? `(${s})` : s;
+      }
+      case 'call':
+        return `${this.sub(n.fn)}(${n.args.map((a) => this.expr(a)).join(', ')})`;
+      case 'castexpr':
+        return `(${this.type(n.type)})(${n.args.map((a) => this.expr(a)).join(', ')})`;
+      case 'sizeof':
+        return `${n.type ? 'sizeof' : 'alignof'} (${this.type(n.what)})`;
+      case 'member':
+        return `${this.sub(n.obj)}${n.op}${this.name(n.name)}`;
+      case 'decltype':
+        return `decltype (${this.expr(n.expr)})`;
+      default:
+        return this.name(n);
+    }
+  }
+
+  /** Operands print bare only when they are names; anything else is parenthesised. */
+  private sub(n: N): string {
+    const r = n.k === 'tparam' ? this.resolve(n) : n;
+    const s = this.expr(r);
+    if (r.k === 'text' || r.k === 'qual' || r.k === 'tmpl') return s;
+    return `(${s})`;
+  }
+
+  private literal(n: N & { k: 'lit' }): string {
+    const t = this.type(n.type);
+    if (t === 'bool' && (n.value === '0' || n.value === '1')) return n.value === '0' ? 'false' : 'true';
+    if (t in LIT_SUFFIX && /^-?\d+$/.test(n.value)) return n.value + LIT_SUFFIX[t];
+    if (t === 'decltype(nullptr)' && n.value === '') return `(${t})0`;
+    return `(${t})${n.value}`;
+  }
+}
+
+function isExpr(n: N): boolean {
+  return n.k === 'lit' || n.k === 'unary' || n.k === 'binary' || n.k === 'call' || n.k === 'castexpr' || n.k === 'sizeof' || n.k === 'member';
+}
+
+export interface DemangleOptions {
+  /**
+   * Spell out std::string/istream/ostream/iostream in full, as `c++filt`
+   * does. Off by default, matching `__cxa_demangle` and so bpftrace.
+   */
+  verbose?: boolean;
+}
+
+/** True if `name` looks like an Itanium C++ mangled name. */
+export function isMangled(name: string): boolean {
+  return name.startsWith('_Z');
+}
+
+/** Demangles an Itanium ABI name (`_ZN2ns5Class6methodEi` -> `ns::Class::method(int)`); null if not one we can read. */
+export function demangle(name: string, opts: DemangleOptions = {}): string | null {
+  if (!name.startsWith('_Z')) return null;
+  try {
+    return new Parser(name, opts.verbose ?? false).mangled();
+  } catch (e) {
+    if (e instanceof Fail || e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
+/** The demangled name when `name` is mangled, else `name` itself. */
+export function demangleOrSelf(name: string, opts: DemangleOptions = {}): string {
+  return demangle(name, opts) ?? name;
+}

@@ -1,0 +1,222 @@
+// /proc/PID/maps: which file (and which offset in it) backs a user address.
+// Processes often exit before their stacks are printed (a traced `ls`), so
+// the mappings seen while a process was alive are remembered per pid.
+import { readFileSync, statSync } from 'node:fs';
+import { type Elf, openElf, type SymbolHit } from './elf.js';
+
+export interface Mapping {
+  start: number;
+  end: number;
+  /** `r-xp` etc. */
+  perms: string;
+  offset: number;
+  /** `fe:01` */
+  dev: string;
+  inode: number;
+  /** File path, `[heap]`, `[vdso]`, `[anon:...]`, or '' for anonymous memory; ` (deleted)` stripped. */
+  path: string;
+  /** The file was unlinked after being mapped. */
+  deleted: boolean;
+}
+
+const LINE = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S+)\s+([0-9a-f]+)\s+(\S+)\s+(\d+)\s*(.*)$/;
+
+/** Parses the text of a maps file. Lines that do not look like mappings are skipped. */
+export function parseMaps(text: string): Mapping[] {
+  const out: Mapping[] = [];
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line);
+    if (!m) continue;
+    let path = m[7];
+    const deleted = path.endsWith(' (deleted)');
+    if (deleted) path = path.slice(0, -' (deleted)'.length);
+    out.push({
+      start: parseInt(m[1], 16),
+      end: parseInt(m[2], 16),
+      perms: m[3],
+      offset: parseInt(m[4], 16),
+      dev: m[5],
+      inode: Number(m[6]),
+      path,
+      deleted,
+    });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** Reads /proc/PID/maps now; throws if the process is gone. */
+export function readMaps(pid: number): Mapping[] {
+  return parseMaps(readFileSync(`/proc/${pid}/maps`, 'utf8'));
+}
+
+export function isFileMapping(m: Mapping): boolean {
+  return m.path.startsWith('/') && m.inode !== 0 && !m.path.startsWith('/memfd:');
+}
+
+interface ProcEntry {
+  maps: Mapping[];
+  readAt: number;
+  /** Paths we could open for each mapped file, found while the process was alive. */
+  files: Map<string, string | null>;
+}
+
+const procs = new Map<number, ProcEntry>();
+/** Re-reading maps for an address we do not know is rate-limited per pid. */
+const REREAD_MS = 50;
+
+function load(pid: number): ProcEntry | null {
+  try {
+    const e: ProcEntry = { maps: readMaps(pid), readAt: Date.now(), files: new Map() };
+    procs.set(pid, e);
+    return e;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads and keeps the mappings (and the openable paths of the mapped files)
+ * of a live process, so its addresses still symbolise after it exits. Call
+ * it when a process is first seen, e.g. on attach with `-p` or on a probe's
+ * first event from a new pid. Returns false if the process is already gone.
+ */
+export function rememberProcess(pid: number): boolean {
+  const e = load(pid);
+  if (!e) return false;
+  for (const m of e.maps) if (isFileMapping(m) && m.perms.includes('x')) openablePath(pid, e, m);
+  return true;
+}
+
+/** Drops what is remembered about `pid` (or everything). */
+export function forgetProcess(pid?: number): void {
+  if (pid === undefined) procs.clear();
+  else procs.delete(pid);
+}
+
+/** The mappings of `pid`, from the cache when remembered. */
+export function processMaps(pid: number): Mapping[] | null {
+  return (procs.get(pid) ?? load(pid))?.maps ?? null;
+}
+
+function find(maps: Mapping[], addr: number): Mapping | undefined {
+  let lo = 0;
+  let hi = maps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (maps[mid].start <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  const m = maps[lo - 1];
+  return m && addr < m.end ? m : undefined;
+}
+
+/** The mapping holding `addr` in `pid`, re-reading the maps once if the address is new to us. */
+export function findMapping(pid: number, addr: number | bigint): Mapping | undefined {
+  const a = Number(addr);
+  let e = procs.get(pid) ?? load(pid);
+  if (!e) return undefined;
+  let m = find(e.maps, a);
+  if (!m && Date.now() - e.readAt >= REREAD_MS) {
+    // Mapped after we last looked (dlopen, JIT): look again while it is alive.
+    const files = e.files;
+    e = load(pid);
+    if (e) {
+      e.files = files;
+      m = find(e.maps, a);
+    }
+  }
+  return m;
+}
+
+/**
+ * A path that opens the mapped file: the path itself when it still names the
+ * same inode, else through the process's root (containers), else
+ * map_files (deleted files), which only works while the process lives.
+ */
+function openablePath(pid: number, e: ProcEntry, m: Mapping): string | null {
+  const key = `${m.path}\0${m.inode}`;
+  const known = e.files.get(key);
+  if (known !== undefined) return known;
+  const candidates = [
+    m.path,
+    `/proc/${pid}/root${m.path}`,
+    `/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`,
+  ];
+  let found: string | null = null;
+  for (const p of candidates) {
+    try {
+      if (statSync(p).ino === m.inode) {
+        found = p;
+        break;
+      }
+    } catch {
+      // not there: next
+    }
+  }
+  e.files.set(key, found);
+  return found;
+}
+
+export interface UserAddress {
+  mapping: Mapping;
+  /** The openable path of the backing file (may differ from mapping.path), null for anonymous memory. */
+  file: string | null;
+  /** Offset of the address in the backing file. */
+  fileOffset: number;
+  /** The link-time address (ELF vaddr) the address corresponds to, when the file is an ELF. */
+  vaddr: number | null;
+  elf: Elf | null;
+  /** The function holding the address, if the ELF has symbols for it. */
+  symbol: SymbolHit | null;
+}
+
+/**
+ * Resolves a user address of `pid`: the mapping, the file and offset in it,
+ * the ELF address after removing the load bias, and the function.
+ */
+export function resolveUserAddress(pid: number, addr: number | bigint): UserAddress | null {
+  const a = Number(addr);
+  const m = findMapping(pid, a);
+  if (!m) return null;
+  const fileOffset = a - m.start + m.offset;
+  const e = procs.get(pid);
+  const file = e && isFileMapping(m) ? openablePath(pid, e, m) : null;
+  let elf: Elf | null = null;
+  let vaddr: number | null = null;
+  let symbol: SymbolHit | null = null;
+  if (file) {
+    try {
+      elf = openElf(file);
+      vaddr = elf.fileOffsetToVaddr(fileOffset);
+      if (vaddr !== null) symbol = elf.symbolize(vaddr);
+    } catch {
+      elf = null;
+    }
+  }
+  return { mapping: m, file, fileOffset, vaddr, elf, symbol };
+}
+
+/**
+ * The run-time address of link-time address `vaddr` of the file at `path` in
+ * `pid` (for `uaddr()`, USDT semaphores): vaddr plus the load bias, or null
+ * when the file is not mapped there.
+ */
+export function runtimeAddress(pid: number, path: string, vaddr: number): number | null {
+  const maps = processMaps(pid);
+  if (!maps) return null;
+  let ino: number;
+  let elf: Elf;
+  try {
+    ino = statSync(path).ino;
+    elf = openElf(path);
+  } catch {
+    return null;
+  }
+  const off = elf.vaddrToFileOffset(vaddr);
+  if (off === null) return null;
+  for (const m of maps) {
+    if (m.inode !== ino && m.path !== path) continue;
+    if (off >= m.offset && off < m.offset + (m.end - m.start)) return m.start + (off - m.offset);
+  }
+  return null;
+}
