@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { prepareGuest } from './prepare.mjs';
 
 const initPath = fileURLToPath(new URL('./init', import.meta.url));
+// Where scripts/guest/init mounts the results share in the guest.
+const GUEST_SHARE = '/run/bpfkit';
 
 // Variables the guest command inherits from the runner's environment.
 const PASS_ENV = /^(CI|BPFKIT_.*|NODE_OPTIONS|NODE_DEBUG|NO_COLOR|FORCE_COLOR)$/;
@@ -37,6 +39,10 @@ function readNum(file) {
  * Boots the guest, runs `command` with `sh` in `cwd` (default: this process's
  * cwd, which the guest sees at the same path, read-only), powers off.
  *
+ * `files` ({ name: content }) are put in the results share before booting;
+ * the command finds them in $BPFKIT_GUEST_SHARE. `stream` (true for stderr, or
+ * a writable) shows the guest's console live from init's first line.
+ *
  * Resolves to { code, output, timedOut, console, timings } where code is the
  * command's exit status (124 on timeout, 125 when the guest never ran it),
  * output its stdout and stderr interleaved, console the guest's serial log,
@@ -51,13 +57,20 @@ export async function runInGuest(command, opts = {}) {
     timeoutMs = 170_000,
     env = {},
     stream = false,
+    files = {},
     memory = '2G',
     cpus = 2,
   } = opts;
   const m = opts.manifest ?? (await prepareGuest());
   const results = mkdtempSync(join(tmpdir(), 'bpfkit-guest-'));
   chmodSync(results, 0o755);
-  const vars = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => PASS_ENV.test(k))), ...env, BPFKIT_GUEST: '6.1' };
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(results, name), content);
+  const vars = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => PASS_ENV.test(k))),
+    ...env,
+    BPFKIT_GUEST: '6.1',
+    BPFKIT_GUEST_SHARE: GUEST_SHARE,
+  };
   const script = [
     ...Object.entries(vars).map(([k, v]) => `export ${k}=${shQuote(v)}`),
     `cd ${shQuote(cwd)} || exit 125`,
@@ -102,16 +115,18 @@ export async function runInGuest(command, opts = {}) {
   const child = spawn('setpriv', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let consoleLog = '';
   let started = false;
+  const out = stream === true ? process.stderr : stream || undefined;
+  // Firmware and early boot noise stays in `console`; the stream starts at init's first line.
   const onData = (chunk) => {
     const s = chunk.toString('utf8');
     consoleLog += s;
-    if (!stream) return;
-    if (started) process.stderr.write(s);
+    if (!out) return;
+    if (started) out.write(s);
     else {
       const i = consoleLog.indexOf('bpfkit-guest: ');
       if (i >= 0) {
         started = true;
-        process.stderr.write(consoleLog.slice(i));
+        out.write(consoleLog.slice(i));
       }
     }
   };

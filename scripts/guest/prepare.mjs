@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 export const cacheDir = process.env.BPFKIT_GUEST_CACHE || '/var/cache/bpfkit-guest';
 // Bumped whenever the way the initramfs is built changes, so stale caches are rebuilt.
-const RECIPE = 4;
+const RECIPE = 5;
 // virtio_pci is listed because udev is removed from the image (see the hook
 // below): nothing else would load the driver the 9p transport sits on.
 const EXTRA_MODULES = ['virtio_pci', '9p', '9pnet', '9pnet_virtio', 'netfs', 'fscache'];
@@ -147,6 +147,7 @@ function buildImage(version) {
     version,
     kernel: vmlinux ? join(dest, 'vmlinux') : join(dest, 'root/boot', `vmlinuz-${version}`),
     initrd: join(dest, 'initrd.img'),
+    config: join(dest, 'root/boot', `config-${version}`),
     // Module tree the guest can lay over /usr/lib if a test needs modprobe.
     modules: join(dest, 'root/lib'),
     built: new Date().toISOString(),
@@ -171,7 +172,7 @@ function extractVmlinux(bzImage, out) {
   return true;
 }
 
-/** Ensures the cache and returns its manifest: { version, kernel, initrd, modules }. */
+/** Ensures the cache and returns its manifest: { version, kernel, initrd, config, modules }. */
 export async function prepareGuest({ refresh = false } = {}) {
   if (process.getuid?.() !== 0) throw new Error('preparing the guest needs root (apt-get, mount namespaces)');
   ensureHostTools();

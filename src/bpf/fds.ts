@@ -15,9 +15,20 @@ interface Entry {
 // before the programs and maps they use, like an orderly shutdown would.
 const entries = new Map<number | object, Entry>();
 
-/** Registers `fd` (described by `what`, e.g. "map counts") and returns it. */
-export function trackFd(fd: number, what: string): number {
-  entries.set(fd, { what, release: () => close(fd) });
+/**
+ * Registers `fd` (described by `what`, e.g. "map counts") and returns it.
+ * `onClosed` runs after closeAll() closed it, so the owning object can mark
+ * itself closed: its own close() must not close the number again, which by
+ * then may belong to someone else.
+ */
+export function trackFd(fd: number, what: string, onClosed?: () => void): number {
+  entries.set(fd, {
+    what,
+    release: () => {
+      close(fd);
+      onClosed?.();
+    },
+  });
   return fd;
 }
 

@@ -37,7 +37,13 @@ export class Link {
     readonly kind: LinkKind,
     readonly what: string,
     private readonly event?: PerfEvent,
-  ) {}
+  ) {
+    if (fd >= 0) {
+      trackFd(fd, `link ${what}`, () => {
+        this.closed = true;
+      });
+    }
+  }
 
   /** BPF_LINK_INFO's id (what `bpftool link show` lists), or undefined for ioctl attachments. */
   info(): LinkInfoResult | undefined {
@@ -111,7 +117,7 @@ export function attachPerfEvent(prog: ProgRef, event: PerfEvent, opts: PerfAttac
       if (opts.cookie !== undefined) a.u64(LinkCreateAttr.perfEventCookie, opts.cookie);
       const r = bpfTry(BpfCmd.LINK_CREATE, a.buf);
       if (r >= 0) {
-        link = new Link(trackFd(r, `link ${what}`), 'perf_event', what, event);
+        link = new Link(r, 'perf_event', what, event);
       } else if (r !== -errno.EINVAL || opts.cookie !== undefined) {
         throw new SysError(`attaching ${what}`, -r);
       }
@@ -146,7 +152,7 @@ export function attachRawTracepoint(prog: ProgRef, name: string, cookie?: bigint
     if (e instanceof SysError) throw new SysError(`attaching ${what}`, e.errno);
     throw e;
   }
-  return new Link(trackFd(fd, `link ${what}`), 'raw_tracepoint', what);
+  return new Link(fd, 'raw_tracepoint', what);
 }
 
 export interface TracingAttachOptions {
@@ -176,7 +182,7 @@ export function attachTracing(prog: ProgRef, opts: TracingAttachOptions = {}): L
     r = bpfTry(BpfCmd.RAW_TRACEPOINT_OPEN, new Attr().u32(RawTracepointAttr.progFd, progFd(prog)).buf);
   }
   if (r < 0) throw new SysError(`attaching ${what}`, -r);
-  return new Link(trackFd(r, `link ${what}`), 'tracing', what);
+  return new Link(r, 'tracing', what);
 }
 
 export interface KprobeMultiOptions {
@@ -224,5 +230,5 @@ export function attachKprobeMulti(prog: ProgRef, opts: KprobeMultiOptions): Link
   const what = `kprobe_multi ${first}${n > 1 ? ` and ${n - 1} more` : ''} <- program ${progLabel(prog)}`;
   const r = bpfTry(BpfCmd.LINK_CREATE, a.buf);
   if (r < 0) throw new SysError(`attaching ${what}`, -r);
-  return new Link(trackFd(r, `link ${what}`), 'kprobe_multi', what);
+  return new Link(r, 'kprobe_multi', what);
 }

@@ -125,6 +125,9 @@ export class BpfMap {
     this.deleteAttr = elem();
     this.nextAttr = elem().ptr(MapElemAttr.nextKey, this.nkbuf);
     this.firstAttr = new Attr(ELEM_ATTR_SIZE).u32(MapElemAttr.mapFd, fd).ptr(MapElemAttr.nextKey, this.nkbuf);
+    trackFd(fd, `map ${name}`, () => {
+      this.closed = true;
+    });
   }
 
   /**
@@ -158,7 +161,6 @@ export class BpfMap {
       }
       throw e;
     }
-    trackFd(fd, `map ${name}`);
     return new BpfMap(fd, spec, name);
   }
 
@@ -196,7 +198,11 @@ export class BpfMap {
       this.vbuf.copy(out, 0, 0, this.fullValueSize);
       return out;
     }
-    return Buffer.from(this.vbuf.subarray(0, this.fullValueSize));
+    // allocUnsafe takes small Buffers from Node's pool: much cheaper than a
+    // fresh allocation, and every byte is overwritten by the copy.
+    const v = Buffer.allocUnsafe(this.fullValueSize);
+    this.vbuf.copy(v, 0, 0, this.fullValueSize);
+    return v;
   }
 
   /** One Buffer of valueSize bytes per possible CPU, or undefined when absent. */
@@ -267,7 +273,9 @@ export class BpfMap {
       this.nkbuf.copy(out, 0, 0, this.keySize);
       return out;
     }
-    return Buffer.from(this.nkbuf.subarray(0, this.keySize));
+    const k = Buffer.allocUnsafe(this.keySize);
+    this.nkbuf.copy(k, 0, 0, this.keySize);
+    return k;
   }
 
   /** Every key, each a fresh Buffer. Keys deleted meanwhile may restart the walk (kernel rule). */

@@ -80,7 +80,11 @@ export function findHardwareEvent(name: string): NamedEvent | undefined {
 /** An open perf event. Closing it removes a PMU-created probe with it. */
 export class PerfEvent {
   private closed = false;
-  constructor(readonly fd: number, readonly what: string) {}
+  constructor(readonly fd: number, readonly what: string) {
+    trackFd(fd, `perf event ${what}`, () => {
+      this.closed = true;
+    });
+  }
 
   enable(): void {
     ioctl(this.fd, PerfIoc.ENABLE, 0, `enabling ${this.what}`);
@@ -161,7 +165,6 @@ export function openPerfEvent(type: number, config: bigint | number, opts: PerfO
     if (e instanceof SysError) throw new SysError(`opening ${what}`, e.errno);
     throw e;
   }
-  trackFd(fd, `perf event ${what}`);
   return new PerfEvent(fd, what);
 }
 

@@ -242,6 +242,9 @@ export class Program {
     this.attachBtfId = spec.attachBtfId ?? 0;
     this.insnCount = spec.insns.length / 8;
     this.log = log;
+    trackFd(fd, `program ${name}`, () => {
+      this.closed = true;
+    });
   }
 
   /**
@@ -272,7 +275,6 @@ export class Program {
   }
 
   private static adopt(fd: number, spec: ProgramSpec, name: string, log: string): Program {
-    trackFd(fd, `program ${name}`);
     return new Program(fd, spec, name, log);
   }
 

@@ -39,9 +39,9 @@ const PER_VLEN = new Int32Array([0, 0, 0, 0, 3, 3, 2, 0, 0, 0, 0, 0, 0, 2, 0, 3,
 
 /**
  * The file's bytes. sysfs hands out BTF 4 KiB per read(), ~1300 syscalls for
- * vmlinux; kernels since 6.15 also let it be mapped, which is ten times
- * faster, but only worth it when koffi is loaded already (loading it costs
- * more than the reads save).
+ * vmlinux; newer kernels also let it be mapped, which is ten times faster,
+ * but only worth it when koffi is loaded already (loading it costs more than
+ * the reads save).
  */
 function readBtf(path: string): Buffer {
   if (path.startsWith(`${SYSFS_BTF}/`) && libcLoaded()) {
@@ -59,6 +59,14 @@ function readBtf(path: string): Buffer {
   }
   return readFileSync(path);
 }
+
+/** The C string starting at `start` of a string section held as one JS string. */
+function sliceString(all: string, start: number): string {
+  const end = all.indexOf('\0', start);
+  return all.slice(start, end < 0 ? all.length : end);
+}
+
+const VOID: BtfType = Object.freeze({ id: 0, kind: 'void', name: 'void' });
 
 export class Btf {
   private static vmlinuxBtf: Btf | undefined;
@@ -210,7 +218,7 @@ export class Btf {
     const start = off - this.stringBase;
     if (start >= this.strings.length) throw new BtfError(`${this.source}: string offset ${off} out of range`);
     const all = this.allStrings;
-    if (all !== undefined) return all.slice(start, all.indexOf('\0', start));
+    if (all !== undefined) return sliceString(all, start);
     // Decoding from the Buffer costs a native call per string; once many are
     // wanted, one string of the whole section is cheaper to slice from.
     if (++this.strCalls > STRINGS_BEFORE_SLICING) this.allStrings = this.strings.toString('latin1');
@@ -305,7 +313,7 @@ export class Btf {
     for (let i = 0; i < nm.length; i++) {
       const off = nm[i];
       if (off === 0) continue;
-      const s = off < base ? this.base!.str(off) : all.slice(off - base, all.indexOf('\0', off - base));
+      const s = off < base ? this.base!.str(off) : sliceString(all, off - base);
       const list = index.get(s);
       if (list) list.push(this.firstId + i); else index.set(s, [this.firstId + i]);
     }
@@ -314,9 +322,9 @@ export class Btf {
 
   // ------------------------------------------------------------------ decoding
 
-  /** The decoded type; id 0 is void. Decoded once, then cached. */
+  /** The decoded type; id 0 is void. Decoded once and shared: treat it as read-only. */
   type(id: number): BtfType {
-    if (id === 0) return { id: 0, kind: 'void', name: 'void' };
+    if (id === 0) return VOID;
     if (id < this.firstId && this.base) return this.base.type(id);
     const p = this.recordOf(id);
     const cached = this.decoded[id - this.firstId];

@@ -1,48 +1,70 @@
-// Entry point of bin/bpfkit. Kept small: it checks what it must before any
-// syscall, dispatches, and turns every failure into one `ERROR:` line, never
-// a stack trace.
+// Entry point of bin/bpfkit. It parses bpftrace's flags, checks privileges
+// before any syscall, dispatches (trace, -l, --info, tools), and turns every
+// failure into one `ERROR:` line, never a stack trace.
 import { hasBpfPrivileges } from '../bpf/features.js';
 import { installExitHandlers } from '../bpf/fds.js';
 import { SysError } from '../bpf/sys.js';
-import { runInfo } from './info.js';
+import { CompileError } from '../lang/diagnostics.js';
+import { runInfo, bpfkitVersion } from './info.js';
+import { parseArgs, UsageError, USAGE } from './args.js';
+import { runTrace, CliFailure } from './trace.js';
 
 const NEED_ROOT = 'ERROR: bpfkit needs root (CAP_BPF and CAP_PERFMON): run it with sudo';
 
-const USAGE = `USAGE:
-    bpfkit --info
-
-OPTIONS:
-    --info         print information about kernel BPF support
-`;
-
-function fail(e: unknown): never {
-  if (e instanceof SysError && (e.code === 'EPERM' || e.code === 'EACCES') && !hasBpfPrivileges()) {
-    process.stderr.write(`${NEED_ROOT}\n`);
-  } else {
-    process.stderr.write(`ERROR: ${e instanceof Error ? e.message : String(e)}\n`);
-  }
-  process.exit(1);
+function writeOut(s: string): void {
+  process.stdout.write(s);
+}
+function writeErr(s: string): void {
+  process.stderr.write(s);
 }
 
-function main(argv: string[]): number {
-  if (argv.length === 0 || argv.includes('-h') || argv.includes('--help')) {
-    process.stdout.write(USAGE);
-    return argv.length === 0 ? 1 : 0;
+function fail(e: unknown): number {
+  if (e instanceof CompileError) {
+    writeErr(e.message.endsWith('\n') ? e.message : e.message + '\n');
+  } else if (e instanceof SysError && (e.code === 'EPERM' || e.code === 'EACCES') && !hasBpfPrivileges()) {
+    writeErr(`${NEED_ROOT}\n`);
+  } else if (e instanceof CliFailure || e instanceof UsageError) {
+    writeErr(e.message.endsWith('\n') ? e.message : e.message + '\n');
+  } else {
+    writeErr(`ERROR: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.BPFKIT_DEBUG && e instanceof Error) writeErr(`${e.stack}\n`);
   }
-  if (argv.length === 1 && argv[0] === '--info') {
-    if (!hasBpfPrivileges()) {
-      process.stderr.write(`${NEED_ROOT}\n`);
-      return 1;
-    }
-    installExitHandlers();
-    return runInfo();
-  }
-  process.stderr.write(`ERROR: unknown arguments: ${argv.join(' ')}\n${USAGE}`);
   return 1;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  fail(e);
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    writeOut(USAGE);
+    return 1;
+  }
+  const args = parseArgs(argv);
+  if (args.help) {
+    writeOut(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    writeOut(`${bpfkitVersion()}\n`);
+    return 0;
+  }
+  const needsKernel = args.info || args.list || !args.dryRun;
+  if (needsKernel && !hasBpfPrivileges()) {
+    writeErr(`${NEED_ROOT}\n`);
+    return 1;
+  }
+  installExitHandlers();
+  if (args.info) return runInfo();
+  if (args.list) {
+    const { runList } = await import('./list.js');
+    return runList(args, { out: writeOut, err: writeErr });
+  }
+  return runTrace(args, { out: writeOut, err: writeErr });
 }
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = fail(e);
+  },
+);

@@ -29,7 +29,11 @@ export interface TypeSpec {
 // ---------------------------------------------------------------- expressions
 
 export interface IntLit { kind: 'Int'; loc: Loc; value: bigint; /** literal text, e.g. 0x10, 1_000, 1e6 */ raw: string }
-export interface StrLit { kind: 'Str'; loc: Loc; value: string }
+export interface StrLit {
+  kind: 'Str'; loc: Loc; value: string;
+  /** The exact bytes after escapes (`"\xff"` is not valid UTF-8, so `value` alone can lose it). Set by the parser. */
+  bytes?: Uint8Array;
+}
 export interface BoolLit { kind: 'Bool'; loc: Loc; value: boolean }
 /** `pid`, `comm`, `args`, `arg3`, `retval`, `nsecs`, `ctx`, `probe`, `func`, `__builtin_*`... */
 export interface Builtin { kind: 'Builtin'; loc: Loc; name: string }
@@ -77,7 +81,11 @@ export type Expr =
 export interface ExprStmt { kind: 'ExprStmt'; loc: Loc; expr: Expr }
 export type AssignOp = '=' | '+=' | '-=' | '*=' | '/=' | '%=' | '&=' | '|=' | '^=' | '<<=' | '>>=';
 /** `$x = e`, `@m[k] = e`, `@m += e`. Compound forms keep their operator. */
-export interface Assign { kind: 'Assign'; loc: Loc; target: Var | MapRef; op: AssignOp; value: Expr }
+export interface Assign {
+  kind: 'Assign'; loc: Loc; target: Var | MapRef; op: AssignOp; value: Expr;
+  /** The operator token; bpftrace reports `$x` type mismatches there. Set by the parser. */
+  opLoc?: Loc;
+}
 /** `let $x;`, `let $x = e;`, `let $x: uint32 = e;`, and bpftrace's `$x : type` declarations. */
 export interface Let { kind: 'Let'; loc: Loc; name: string; type: TypeSpec | null; value: Expr | null }
 export interface If { kind: 'If'; loc: Loc; cond: Expr; then: Block; else: Block | If | null }

@@ -55,7 +55,7 @@ function escapeChar(c: number): string {
 }
 
 const QUOTED = new Set(['str', 'buf', 'stack', 'ksym', 'usym', 'inet', 'username', 'probe', 'cgroup_path']);
-const QUOTED_WHEN_VALID = new Set(['mac', 'strerror', 'timestamp', 'bool']);
+const QUOTED_WHEN_VALID = new Set(['mac', 'strerror', 'timestamp']);
 
 /** A value as JSON: tuples and arrays as [a,b], structs as { "a": 1 }. */
 export function jsonValue(v: Value, opts: JsonOptions = {}): string {
@@ -74,7 +74,7 @@ export function jsonValue(v: Value, opts: JsonOptions = {}): string {
 
 function keyJson(key: Value[], opts: JsonOptions): string {
   const ctx: LeafContext = { inKey: true, symbolizer: opts.symbolizer };
-  return `"${jsonEscape(key.map((k) => keyPartText(k, ctx)).join(','), opts.valid)}"`;
+  return `"${jsonEscape(key.map((k) => keyPartText(k, ctx, ',')).join(','), opts.valid)}"`;
 }
 
 /** hist buckets as [{"min": a, "max": b, "count": n}, ...]; "[]" when empty. */

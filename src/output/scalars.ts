@@ -57,7 +57,8 @@ export function macText(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 6), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(':');
 }
 
-const hexAddr = (addr: bigint) => `0x${addr.toString(16)}`;
+// C++ streams print a null pointer as plain "0".
+const hexAddr = (addr: bigint) => (addr === 0n ? '0' : `0x${addr.toString(16)}`);
 
 function resolveFrame(f: StackFrame, s: StackValue, symbolizer: Symbolizer | undefined): { name?: string; offset?: bigint; module?: string } {
   if (f.symbol !== undefined) return { name: f.symbol, offset: f.offset, module: f.module };

@@ -13,47 +13,57 @@
 import { encodeOutput } from './bytes.js';
 import type { MapEntry, MapSnapshot, Value } from './value.js';
 
-type Part = bigint | Uint8Array | undefined;
+// Parts compare as bigints or as "byte strings" (one char per byte), where
+// JS string order is memcmp order; a shorter string sorts first, as it would
+// zero-padded, since kernel strings hold no NULs.
+type Part = bigint | string | undefined;
+
+const ASCII = /^[\x00-\x7f]*$/;
+function byteString(s: string): string {
+  return ASCII.test(s) ? s : Buffer.from(encodeOutput(s)).toString('latin1');
+}
 
 function sortPart(v: Value): Part {
   if (v.kind === 'int') return BigInt.asUintN(v.bits, v.value);
-  if (v.kind === 'str') return encodeOutput(v.value);
+  if (v.kind === 'str') return byteString(v.value);
   return undefined;
 }
 
 /** Key bytes as stored in the BPF map: integers little-endian, strings NUL-padded. */
-function rawPart(v: Value): Uint8Array | undefined {
+function rawPart(v: Value): Part {
   if (v.kind === 'int') {
-    const out = new Uint8Array(v.bits / 8);
+    let out = '';
     let x = BigInt.asUintN(v.bits, v.value);
-    for (let i = 0; i < out.length; i++, x >>= 8n) out[i] = Number(x & 0xffn);
+    for (let i = 0; i < v.bits / 8; i++, x >>= 8n) out += String.fromCharCode(Number(x & 0xffn));
     return out;
   }
-  if (v.kind === 'str') return encodeOutput(v.value);
+  if (v.kind === 'str') return byteString(v.value);
   return undefined;
-}
-
-/** memcmp() as if both sides were zero-padded to the same length. */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 function compareParts(a: Part[], b: Part[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const x = a[i], y = b[i];
-    if (x === undefined || y === undefined) continue;
-    const d = typeof x === 'bigint' ? (x < (y as bigint) ? -1 : x > (y as bigint) ? 1 : 0) : compareBytes(x, y as Uint8Array);
-    if (d !== 0) return d;
+    if (x === undefined || y === undefined || typeof x !== typeof y) continue;
+    if (x < y!) return -1;
+    if (x > y!) return 1;
   }
   return 0;
 }
 
+const cmpNum = (a: number, b: number) => a - b;
 const cmpBig = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Sorts by a bigint; as plain numbers when they all fit, which is much faster. */
+function sortByBig<T>(entries: MapEntry<T>[], keyOf: (e: MapEntry<T>) => bigint): MapEntry<T>[] {
+  const keys = entries.map(keyOf);
+  if (keys.every((k) => k <= SAFE && k >= -SAFE)) {
+    const nums = keys.map(Number);
+    return sortBy(entries.map((e, i) => ({ key: e.key, value: i })), (e) => nums[e.value], cmpNum).map((e) => entries[e.value]);
+  }
+  return sortBy(entries, keyOf, cmpBig);
+}
 
 function sortBy<T, K>(entries: MapEntry<T>[], keyOf: (e: MapEntry<T>) => K, cmp: (a: K, b: K) => number): MapEntry<T>[] {
   const decorated = entries.map((e, i) => ({ e, k: keyOf(e), i }));
@@ -69,18 +79,18 @@ export function orderEntries(map: MapSnapshot): MapEntry<unknown>[] {
   switch (map.kind) {
     case 'count': case 'sum': case 'min': case 'max': {
       const norm = (v: bigint) => (map.kind !== 'count' && map.signed ? BigInt.asIntN(64, v) : BigInt.asUintN(64, v));
-      return sortBy(map.entries, (e) => norm(e.value), cmpBig);
+      return sortByBig(map.entries, (e) => norm(e.value));
     }
     case 'none': {
       if (map.entries.length > 0 && map.entries.every((e) => e.value.kind === 'int')) {
-        return sortBy(map.entries, (e) => (e.value.kind === 'int' ? e.value.value : 0n), cmpBig);
+        return sortByBig(map.entries, (e) => (e.value.kind === 'int' ? e.value.value : 0n));
       }
       return byKey(map.entries);
     }
     case 'hist': case 'lhist':
-      return sortBy(byRawKey(map.entries), (e) => e.value.reduce((s, c) => s + c, 0n), cmpBig);
+      return sortByBig(byRawKey(map.entries), (e) => e.value.reduce((s, c) => s + c, 0n));
     case 'avg': case 'stats':
-      return sortBy(byRawKey(map.entries), (e) => average(e.value), cmpBig);
+      return sortByBig(byRawKey(map.entries), (e) => average(e.value));
   }
 }
 

@@ -2,7 +2,7 @@
 // the local zone ($TZ, as libc's localtime() would use), plus bpftrace's %f
 // (microseconds) for strftime(). Unknown conversions are copied through, as
 // glibc does.
-import { zoneAbbreviation } from './tz.js';
+import { fixedZone, zoneAbbreviation } from './tz.js';
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -14,6 +14,16 @@ export interface Tm {
 }
 
 export function localTime(epochSec: number): Tm {
+  const fixed = fixedZone();
+  if (fixed) {
+    const u = new Date((epochSec + fixed.offset) * 1000);
+    const year = u.getUTCFullYear();
+    return {
+      year, mon: u.getUTCMonth(), mday: u.getUTCDate(), hour: u.getUTCHours(), min: u.getUTCMinutes(), sec: u.getUTCSeconds(),
+      wday: u.getUTCDay(), yday: Math.round((Date.UTC(year, u.getUTCMonth(), u.getUTCDate()) - Date.UTC(year, 0, 1)) / 86400000),
+      utcOffset: fixed.offset, zone: fixed.name, epochSec,
+    };
+  }
   const d = new Date(epochSec * 1000);
   const year = d.getFullYear();
   const yday = Math.round((Date.UTC(year, d.getMonth(), d.getDate()) - Date.UTC(year, 0, 1)) / 86400000);
@@ -49,10 +59,8 @@ export function formatStrftime(fmt: string, epochNs: bigint, opts: StrftimeOptio
   return out;
 }
 
-const pad = (n: number, width: number, ch: string) => {
-  const s = String(Math.abs(n)).padStart(width, ch);
-  return n < 0 ? `-${s}` : s;
-};
+// glibc pads a negative number in front of its sign ("%010s" of -1 is "00000000-1").
+const pad = (n: number, width: number, ch: string) => String(n).padStart(width, ch);
 
 function isoWeek(tm: Tm): { year: number; week: number } {
   // ISO weeks start on Monday; week 1 holds the year's first Thursday.

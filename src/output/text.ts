@@ -9,9 +9,9 @@ export interface TextOptions { symbolizer?: Symbolizer }
 
 const BAR = 52;
 
-/** One key part as map keys show it; a tuple key (newer bpftrace) shows bare. */
-export function keyPartText(v: Value, ctx: LeafContext): string {
-  return v.kind === 'tuple' ? v.items.map((i) => valueText(i, ctx)).join(', ') : valueText(v, ctx);
+/** One key part as map keys show it; a tuple key (newer bpftrace) shows bare, its items joined by `sep`. */
+export function keyPartText(v: Value, ctx: LeafContext, sep = ', '): string {
+  return v.kind === 'tuple' ? v.items.map((i) => valueText(i, ctx)).join(sep) : valueText(v, ctx);
 }
 
 function keyText(name: string, key: Value[], symbolizer: Symbolizer | undefined): string {
@@ -76,7 +76,7 @@ export function mapText(map: MapSnapshot, top = 0, div = 0, opts: TextOptions = 
   switch (map.kind) {
     case 'count': case 'sum': case 'min': case 'max': {
       const shown = takeTop(ordered as MapEntry<bigint>[], top);
-      return shown.map((e) => `${key(e)}: ${e.value / d}`).join('\n') + '\n';
+      return shown.map((e) => `${key(e)}: ${d === 1n ? e.value : e.value / d}`).join('\n') + '\n';
     }
     case 'none': {
       const shown = takeTop(ordered as MapEntry<Value>[], top);

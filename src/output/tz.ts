@@ -15,15 +15,32 @@ interface PosixNames { std: string; stdOffset: number; dst?: string }
 
 const cache = new Map<string, Zone | PosixNames | null>();
 
-/** The zone abbreviation libc would print for this instant in the local zone. */
-export function zoneAbbreviation(epochSec: number, utcOffsetSec: number): string {
+function currentZone(): Zone | PosixNames | null {
   const tz = process.env.TZ;
-  const key = tz ?? '';
+  const key = tz === undefined ? '\0' : tz;
   let zone = cache.get(key);
   if (zone === undefined) {
     zone = loadZone(tz);
     cache.set(key, zone);
   }
+  return zone;
+}
+
+/**
+ * A $TZ that is a POSIX rule without daylight time and names no zone file
+ * ("<+03>-3", "XYZ-3", "UTC0"): its fixed offset and name. ICU, behind Date,
+ * does not read all of these, so local time is computed from this instead.
+ */
+export function fixedZone(): { offset: number; name: string } | undefined {
+  const zone = currentZone();
+  if (zone === null) return { offset: 0, name: 'UTC' };
+  if ('std' in zone && zone.dst === undefined) return { offset: zone.stdOffset, name: zone.std };
+  return undefined;
+}
+
+/** The zone abbreviation libc would print for this instant in the local zone. */
+export function zoneAbbreviation(epochSec: number, utcOffsetSec: number): string {
+  const zone = currentZone();
   if (zone === null) return 'UTC';
   if ('std' in zone) return pickPosix(zone, utcOffsetSec);
   const { transitions, types } = zone;
@@ -103,8 +120,10 @@ function parseTzif(data: Buffer): Zone | null {
 
 /** The std/dst names and std offset of a POSIX TZ rule ("CET-1CEST,M3.5.0,..."). */
 function parsePosixNames(rule: string): PosixNames | null {
-  const m = /^(<[^>]*>|[A-Za-z]{3,})([+-]?\d{1,2}(?::\d{1,2}(?::\d{1,2})?)?)(<[^>]*>|[A-Za-z]{3,})?/.exec(rule);
+  const m = /^(<[^>]*>|[A-Za-z]{3,})([+-]?\d{1,2}(?::\d{1,2}(?::\d{1,2})?)?)?(<[^>]*>|[A-Za-z]{3,})?/.exec(rule);
   if (!m) return null;
+  // glibc takes a name without an offset ("Foo/Bar" -> "Foo") as UTC.
+  if (m[2] === undefined) return { std: m[1], stdOffset: 0 };
   const strip = (s: string) => (s.startsWith('<') ? s.slice(1, -1) : s);
   const [h, mi = '0', s = '0'] = m[2].replace(/^[+-]/, '').split(':');
   const west = (Number(h) * 3600 + Number(mi) * 60 + Number(s)) * (m[2].startsWith('-') ? -1 : 1);

@@ -130,7 +130,9 @@ export function listEvents(): { category: string; name: string }[] {
 function walkEvents(dir: string): { category: string; name: string }[] {
   const out: { category: string; name: string }[] = [];
   for (const cat of readdirSync(dir, { withFileTypes: true })) {
-    if (!cat.isDirectory()) continue;
+    // ftrace's own events (function, print...) have directories but are not
+    // tracepoints, and available_events leaves them out too.
+    if (!cat.isDirectory() || cat.name === 'ftrace') continue;
     for (const ev of readdirSync(`${dir}/${cat.name}`, { withFileTypes: true })) {
       if (ev.isDirectory()) out.push({ category: cat.name, name: ev.name });
     }

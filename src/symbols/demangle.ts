@@ -1,5 +1,5 @@
 // An Itanium C++ ABI demangler producing the text GNU's demangler does
-// (`__cxa_demangle`, what bpftrace prints; `c++filt` with `verbose`): nested
+// (`__cxa_demangle`, what bpftrace prints; or binutils `c++filt`): nested
 // names, templates, substitutions, std:: abbreviations, operators, ctors and
 // dtors, function and member-pointer types, lambdas, local names, clone
 // suffixes, and the common template-argument expressions. Anything it does
@@ -18,7 +18,7 @@ type N =
   | { k: 'pm'; cls: N; mem: N }
   | { k: 'pack'; elems: N[] }
   | { k: 'expand'; pattern: N }
-  | { k: 'tparam'; idx: number; scope: Scope }
+  | { k: 'tparam'; idx: number }
   | { k: 'ctor' | 'dtor'; name: string }
   | { k: 'op'; s: string }
   | { k: 'conv'; type: N }
@@ -36,10 +36,6 @@ type N =
   | { k: 'decltype'; expr: N }
   | { k: 'sizeof'; what: N; type: boolean }
   | { k: 'member'; obj: N; op: string; name: N };
-
-interface Scope {
-  args: N[] | null;
-}
 
 class Fail extends Error {}
 
@@ -93,7 +89,7 @@ class Parser {
   lastName = '';
   constructor(
     readonly s: string,
-    readonly verbose: boolean,
+    readonly cxxfilt: boolean,
   ) {}
 
   peek(o = 0): string {
@@ -147,7 +143,7 @@ class Parser {
   mangled(): string {
     this.need('_Z');
     const enc = this.encoding(true);
-    let out = new Printer().top(enc);
+    let out = new Printer(this.cxxfilt).top(enc);
     while (this.peek() === '.' && /[a-z_0-9]/.test(this.peek(1))) {
       const m = /^\.[a-z_0-9][a-z_0-9]*(?:\.\d+)*/.exec(this.s.slice(this.pos));
       if (!m) break;
@@ -162,24 +158,22 @@ class Parser {
     const c = this.peek();
     if (c === 'G' || c === 'T') return this.specialName();
     const quals = { cv: [] as string[], ref: '' };
-    const scope: Scope = { args: null };
-    const name = this.name(quals, scope);
+    const name = this.name(quals);
     const end = this.peek();
     if (end === '' || end === 'E' || (top && end === '.')) return name;
-    scope.args = templateArgsOf(name);
-    const hasRet = scope.args !== null && !isCtorDtorConv(name);
-    const fn = this.bareFunctionType(hasRet, scope);
+    const hasRet = templateArgsOf(name) !== null && !isCtorDtorConv(name);
+    const fn = this.bareFunctionType(hasRet);
     fn.cv = quals.cv;
     fn.ref = quals.ref;
     return { k: 'enc', name, fn };
   }
 
-  bareFunctionType(hasRet: boolean, scope: Scope): N & { k: 'fn' } {
-    const ret = hasRet ? this.type(scope) : null;
+  bareFunctionType(hasRet: boolean): N & { k: 'fn' } {
+    const ret = hasRet ? this.type() : null;
     const params: N[] = [];
     while (this.pos < this.s.length && this.peek() !== 'E' && this.peek() !== '.') {
       if ((this.peek() === 'R' || this.peek() === 'O') && this.peek(1) === 'E') break;
-      params.push(this.type(scope));
+      params.push(this.type());
     }
     if (params.length === 0) throw new Fail();
     if (params.length === 1 && params[0].k === 'text' && params[0].s === 'void') params.length = 0;
@@ -188,13 +182,12 @@ class Parser {
 
   specialName(): N {
     const two = this.s.slice(this.pos, this.pos + 2);
-    const scope: Scope = { args: null };
     const simple: Record<string, string> = {
       TV: 'vtable for ', TT: 'VTT for ', TI: 'typeinfo for ', TS: 'typeinfo name for ',
     };
     if (simple[two]) {
       this.pos += 2;
-      return { k: 'special', prefix: simple[two], inner: this.type(scope) };
+      return { k: 'special', prefix: simple[two], inner: this.type() };
     }
     switch (two) {
       case 'Th':
@@ -212,21 +205,21 @@ class Parser {
         return { k: 'special', prefix: 'covariant return thunk to ', inner: this.encoding(false) };
       case 'TC': {
         this.pos += 2;
-        const derived = this.type(scope);
+        const derived = this.type();
         this.number();
         this.need('_');
-        const base = this.type(scope);
+        const base = this.type();
         return { k: 'special', prefix: 'construction vtable for ', inner: base, infix: derived };
       }
       case 'TH':
         this.pos += 2;
-        return { k: 'special', prefix: 'TLS init function for ', inner: this.name({ cv: [], ref: '' }, scope) };
+        return { k: 'special', prefix: 'TLS init function for ', inner: this.name({ cv: [], ref: '' }) };
       case 'TW':
         this.pos += 2;
-        return { k: 'special', prefix: 'TLS wrapper function for ', inner: this.name({ cv: [], ref: '' }, scope) };
+        return { k: 'special', prefix: 'TLS wrapper function for ', inner: this.name({ cv: [], ref: '' }) };
       case 'GV':
         this.pos += 2;
-        return { k: 'special', prefix: 'guard variable for ', inner: this.name({ cv: [], ref: '' }, scope) };
+        return { k: 'special', prefix: 'guard variable for ', inner: this.name({ cv: [], ref: '' }) };
       case 'GA':
         this.pos += 2;
         return { k: 'special', prefix: 'hidden alias for ', inner: this.encoding(false) };
@@ -250,28 +243,28 @@ class Parser {
   }
 
   // <name>
-  name(quals: { cv: string[]; ref: string }, scope: Scope): N {
+  name(quals: { cv: string[]; ref: string }): N {
     const c = this.peek();
-    if (c === 'N') return this.nestedName(quals, scope);
-    if (c === 'Z') return this.localName(scope);
+    if (c === 'N') return this.nestedName(quals);
+    if (c === 'Z') return this.localName(quals);
     if (c === 'S' && this.peek(1) !== 't') {
       const sub = this.substitution(false);
-      if (this.peek() === 'I') return { k: 'tmpl', name: sub, args: this.templateArgs(scope) };
+      if (this.peek() === 'I') return { k: 'tmpl', name: sub, args: this.templateArgs() };
       return sub;
     }
     let n: N;
     if (c === 'S') {
       this.pos += 2;
-      n = { k: 'qual', scope: text('std'), name: this.unqualifiedName(scope) };
-    } else n = this.unqualifiedName(scope);
+      n = { k: 'qual', scope: text('std'), name: this.unqualifiedName() };
+    } else n = this.unqualifiedName();
     if (this.peek() === 'I') {
       this.addSub(n);
-      n = { k: 'tmpl', name: n, args: this.templateArgs(scope) };
+      n = { k: 'tmpl', name: n, args: this.templateArgs() };
     }
     return n;
   }
 
-  nestedName(quals: { cv: string[]; ref: string }, scope: Scope): N {
+  nestedName(quals: { cv: string[]; ref: string }): N {
     this.need('N');
     quals.cv = this.cvQuals();
     if (this.peek() === 'R' || this.peek() === 'O') quals.ref = this.s[this.pos++] === 'R' ? '&' : '&&';
@@ -286,14 +279,14 @@ class Parser {
       let fromSub = false;
       if (c === 'D' && (this.peek(1) === 'T' || this.peek(1) === 't')) {
         if (ret) throw new Fail();
-        ret = this.type(scope);
+        ret = this.type();
         continue; // a decltype type was already recorded as a substitution
       } else if (c === 'I') {
         if (!ret) throw new Fail();
-        ret = { k: 'tmpl', name: ret, args: this.templateArgs(scope) };
+        ret = { k: 'tmpl', name: ret, args: this.templateArgs() };
       } else if (c === 'T') {
         if (ret) throw new Fail();
-        ret = this.templateParam(scope);
+        ret = this.templateParam();
       } else if (c === 'M') {
         this.pos++;
         continue;
@@ -307,7 +300,7 @@ class Parser {
         ret = text('std');
         fromSub = true;
       } else {
-        const u = this.unqualifiedName(scope);
+        const u = this.unqualifiedName();
         ret = ret ? { k: 'qual', scope: ret, name: u } : u;
       }
       if (!fromSub && this.peek() !== 'E') this.addSub(ret);
@@ -316,7 +309,8 @@ class Parser {
     return ret;
   }
 
-  localName(scope: Scope): N {
+  /** `Z <encoding> E <entity>`; the entity's own qualifiers (`NK...E`) belong to the caller's function. */
+  localName(quals: { cv: string[]; ref: string }): N {
     this.need('Z');
     const fn = this.encoding(false);
     this.need('E');
@@ -324,11 +318,13 @@ class Parser {
       this.discriminator();
       return { k: 'local', fn, entity: text('string literal') };
     }
+    let entity: N;
     if (this.eat('d')) {
-      if (this.peek() !== '_') this.number();
+      const n = this.peek() === '_' ? 0 : this.number() + 1;
       this.need('_');
-    }
-    const entity = this.name({ cv: [], ref: '' }, scope);
+      const inner = this.name(quals);
+      entity = { k: 'qual', scope: text(`{default arg#${n + 1}}`), name: inner };
+    } else entity = this.name(quals);
     this.discriminator();
     return { k: 'local', fn, entity };
   }
@@ -344,17 +340,17 @@ class Parser {
     }
   }
 
-  unqualifiedName(scope: Scope): N {
+  unqualifiedName(): N {
     const c = this.peek();
     let n: N;
     if (this.isDigit(c)) n = this.sourceName();
-    else if (this.isLower(c)) n = this.operatorName(scope);
+    else if (this.isLower(c)) n = this.operatorName();
     else if (c === 'C' || c === 'D') n = this.ctorDtor();
     else if (c === 'L') {
       this.pos++;
       n = this.sourceName();
       this.discriminator();
-    } else if (c === 'U') n = this.unnamed(scope);
+    } else if (c === 'U') n = this.unnamed();
     else throw new Fail();
     while (this.peek() === 'B') {
       this.pos++;
@@ -378,10 +374,10 @@ class Parser {
     return text(id);
   }
 
-  operatorName(scope: Scope): N {
+  operatorName(): N {
     const code = this.s.slice(this.pos, this.pos + 2);
     this.pos += 2;
-    if (code === 'cv') return { k: 'conv', type: this.type(scope) };
+    if (code === 'cv') return { k: 'conv', type: this.type() };
     if (code === 'li') return { k: 'op', s: `operator"" ${(this.sourceName() as { s: string }).s}` };
     if (code[0] === 'v' && this.isDigit(code[1])) return { k: 'op', s: `operator ${(this.sourceName() as { s: string }).s}` };
     const op = OPS[code];
@@ -398,7 +394,7 @@ class Parser {
       if (!/[1-5]/.test(this.peek())) throw new Fail();
       this.pos++;
       const name = this.lastName;
-      if (inherited) this.type({ args: null });
+      if (inherited) this.type();
       return { k: 'ctor', name };
     }
     if (!/[0-5]/.test(this.peek())) throw new Fail();
@@ -406,7 +402,7 @@ class Parser {
     return { k: 'dtor', name: this.lastName };
   }
 
-  unnamed(scope: Scope): N {
+  unnamed(): N {
     this.need('U');
     if (this.eat('t')) {
       const n = this.peek() === '_' ? 0 : this.number() + 1;
@@ -417,7 +413,7 @@ class Parser {
       const params: N[] = [];
       while (this.peek() !== 'E') {
         if (this.peek() === '') throw new Fail();
-        params.push(this.type(scope));
+        params.push(this.type());
       }
       this.pos++;
       if (params.length === 1 && params[0].k === 'text' && params[0].s === 'void') params.length = 0;
@@ -435,7 +431,7 @@ class Parser {
     if (std && c !== 't') {
       this.pos++;
       // Before a ctor/dtor the name must be the template's own (`basic_string`).
-      const verbose = this.verbose || (prefix && (this.peek() === 'C' || this.peek() === 'D'));
+      const verbose = this.cxxfilt || (prefix && (this.peek() === 'C' || this.peek() === 'D'));
       this.lastName = std.last;
       return text(verbose ? std.full : std.simple);
     }
@@ -445,53 +441,53 @@ class Parser {
     return n;
   }
 
-  templateParam(scope: Scope): N {
+  templateParam(): N {
     this.need('T');
     const idx = this.seqId();
-    return { k: 'tparam', idx, scope };
+    return { k: 'tparam', idx };
   }
 
-  templateArgs(scope: Scope): N[] {
+  templateArgs(): N[] {
     this.need('I');
     const saved = this.lastName;
     const args: N[] = [];
     while (!this.eat('E')) {
       if (this.pos >= this.s.length) throw new Fail();
-      args.push(this.templateArg(scope));
+      args.push(this.templateArg());
     }
     this.lastName = saved;
     return args;
   }
 
-  templateArg(scope: Scope): N {
+  templateArg(): N {
     const c = this.peek();
     if (c === 'X') {
       this.pos++;
-      const e = this.expression(scope);
+      const e = this.expression();
       this.need('E');
       return e;
     }
-    if (c === 'L') return this.exprPrimary(scope);
+    if (c === 'L') return this.exprPrimary();
     if (c === 'J') {
       this.pos++;
       const elems: N[] = [];
       while (!this.eat('E')) {
         if (this.pos >= this.s.length) throw new Fail();
-        elems.push(this.templateArg(scope));
+        elems.push(this.templateArg());
       }
       return { k: 'pack', elems };
     }
-    return this.type(scope);
+    return this.type();
   }
 
-  exprPrimary(scope: Scope): N {
+  exprPrimary(): N {
     this.need('L');
     if (this.eat('_Z')) {
       const e = this.encoding(false);
       this.need('E');
       return e;
     }
-    const type = this.type(scope);
+    const type = this.type();
     const start = this.pos;
     while (this.peek() !== 'E') {
       if (this.pos >= this.s.length) throw new Fail();
@@ -503,10 +499,10 @@ class Parser {
     return { k: 'lit', type, value };
   }
 
-  expression(scope: Scope): N {
+  expression(): N {
     const c = this.peek();
-    if (c === 'L') return this.exprPrimary(scope);
-    if (c === 'T') return this.templateParam(scope);
+    if (c === 'L') return this.exprPrimary();
+    if (c === 'T') return this.templateParam();
     const two = this.s.slice(this.pos, this.pos + 2);
     if (two === 'fp') {
       this.pos += 2;
@@ -517,94 +513,90 @@ class Parser {
     }
     if (two === 'sr') {
       this.pos += 2;
-      return this.unresolvedName(scope);
+      return this.unresolvedName();
     }
     if (two === 'st' || two === 'at') {
       this.pos += 2;
-      return { k: 'sizeof', what: this.type(scope), type: two === 'st' };
+      return { k: 'sizeof', what: this.type(), type: two === 'st' };
     }
     if (two === 'sz' || two === 'az') {
       this.pos += 2;
-      return { k: 'unary', op: two === 'sz' ? 'sizeof ' : 'alignof ', arg: this.expression(scope) };
+      return { k: 'unary', op: two === 'sz' ? 'sizeof ' : 'alignof ', arg: this.expression() };
     }
     if (two === 'sZ') {
       this.pos += 2;
-      return { k: 'unary', op: 'sizeof...', arg: this.templateParam(scope) };
+      return { k: 'unary', op: 'sizeof...', arg: this.templateParam() };
     }
     if (two === 'cl') {
       this.pos += 2;
-      const fn = this.expression(scope);
+      const fn = this.expression();
       const args: N[] = [];
       while (!this.eat('E')) {
         if (this.pos >= this.s.length) throw new Fail();
-        args.push(this.expression(scope));
+        args.push(this.expression());
       }
       return { k: 'call', fn, args };
     }
     if (two === 'cv') {
       this.pos += 2;
-      const type = this.type(scope);
+      const type = this.type();
       const args: N[] = [];
       if (this.eat('_')) {
         while (!this.eat('E')) {
           if (this.pos >= this.s.length) throw new Fail();
-          args.push(this.expression(scope));
+          args.push(this.expression());
         }
-      } else args.push(this.expression(scope));
+      } else args.push(this.expression());
       return { k: 'castexpr', type, args };
     }
     if (two === 'dt' || two === 'pt') {
       this.pos += 2;
-      const obj = this.expression(scope);
-      return { k: 'member', obj, op: two === 'dt' ? '.' : '->', name: this.baseUnresolvedName(scope) };
+      const obj = this.expression();
+      return { k: 'member', obj, op: two === 'dt' ? '.' : '->', name: this.baseUnresolvedName() };
     }
-    if (this.isDigit(c)) return this.baseUnresolvedName(scope);
-    if (two === 'on') return this.baseUnresolvedName(scope);
+    if (this.isDigit(c)) return this.baseUnresolvedName();
+    if (two === 'on') return this.baseUnresolvedName();
     const op = OPS[two];
     if (op && two !== 'st' && two !== 'nw' && two !== 'na' && two !== 'dl' && two !== 'da' && two !== 'cl') {
       this.pos += 2;
       if (op[1] === 1) {
         // Prefix forms of ++/-- are written `pp_`.
         const pre = (two === 'pp' || two === 'mm') && this.eat('_');
-        return { k: 'unary', op: pre || (two !== 'pp' && two !== 'mm') ? op[0] : `${op[0]}post`, arg: this.expression(scope) };
+        return { k: 'unary', op: pre || (two !== 'pp' && two !== 'mm') ? op[0] : `${op[0]}post`, arg: this.expression() };
       }
-      if (op[1] === 2) return { k: 'binary', op: op[0], l: this.expression(scope), r: this.expression(scope) };
+      if (op[1] === 2) return { k: 'binary', op: op[0], l: this.expression(), r: this.expression() };
     }
     throw new Fail();
   }
 
-  /** `sr` forms: `srT_5value`, `srN<type><level>+E<name>`, `sr<level>+E<name>`. */
-  unresolvedName(scope: Scope): N {
-    if (this.eat('N')) {
-      let n = this.type(scope);
-      while (!this.eat('E')) n = { k: 'qual', scope: n, name: this.simpleId(scope) };
-      return { k: 'qual', scope: n, name: this.baseUnresolvedName(scope) };
-    }
+  /** `sr` forms: `srT_5value`, `srN<type><level>+E<name>`, `sr<level>+E<name>` (levels are not substitutions). */
+  unresolvedName(): N {
     const c = this.peek();
-    if (c === 'T' || c === 'D' || c === 'S') {
-      const t = this.type(scope);
-      return { k: 'qual', scope: t, name: this.baseUnresolvedName(scope) };
+    // `srN...E` is read as one nested-name type, substitutions and all, as GNU does.
+    if (c === 'N' || c === 'T' || c === 'D' || c === 'S') {
+      const t = this.type();
+      return { k: 'qual', scope: t, name: this.baseUnresolvedName() };
     }
-    let n = this.simpleId(scope);
-    while (!this.eat('E')) n = { k: 'qual', scope: n, name: this.simpleId(scope) };
-    return { k: 'qual', scope: n, name: this.baseUnresolvedName(scope) };
+    let n = this.simpleId();
+    while (!this.eat('E')) n = { k: 'qual', scope: n, name: this.simpleId() };
+    return { k: 'qual', scope: n, name: this.baseUnresolvedName() };
   }
 
-  simpleId(scope: Scope): N {
+  simpleId(): N {
     let n = this.sourceName();
-    if (this.peek() === 'I') n = { k: 'tmpl', name: n, args: this.templateArgs(scope) };
+    if (this.peek() === 'I') n = { k: 'tmpl', name: n, args: this.templateArgs() };
     return n;
   }
 
-  baseUnresolvedName(scope: Scope): N {
+  baseUnresolvedName(): N {
     let n: N;
-    if (this.eat('on')) n = this.operatorName(scope);
+    if (this.eat('on')) n = this.operatorName();
     else if (this.eat('dn')) {
       const c = this.peek();
-      const t = this.isDigit(c) ? this.simpleId(scope) : this.type(scope);
-      return { k: 'dtor', name: new Printer().name(t) };
+      const t = this.isDigit(c) ? this.simpleId() : this.type();
+      return { k: 'dtor', name: new Printer(this.cxxfilt).name(t) };
     } else n = this.sourceName();
-    if (this.peek() === 'I') n = { k: 'tmpl', name: n, args: this.templateArgs(scope) };
+    if (this.peek() === 'I') n = { k: 'tmpl', name: n, args: this.templateArgs() };
     return n;
   }
 
@@ -622,12 +614,17 @@ class Parser {
     return q.reverse();
   }
 
-  type(scope: Scope): N {
+  type(): N {
     const c = this.peek();
-    if (c === 'r' || c === 'V' || c === 'K') {
+    if (c === 'r' || c === 'V' || c === 'K' || (c === 'D' && 'xoOw'.includes(this.peek(1)) && this.peek(1) !== '')) {
       const q = this.cvQuals();
-      const inner = this.type(scope);
-      const t: N = inner.k === 'fn' ? { ...inner, cv: [...inner.cv, ...q] } : { k: 'cv', inner, q };
+      const ex = this.exceptionSpec();
+      // Qualifiers before F qualify `this`: the bare function type is not a substitution.
+      const inner = this.peek() === 'F' ? this.functionType() : this.type();
+      let t: N;
+      if (inner.k === 'fn') t = { ...inner, cv: [...inner.cv, ...q], ex: inner.ex + ex };
+      else if (ex) throw new Fail();
+      else t = { k: 'cv', inner, q };
       this.addSub(t);
       return t;
     }
@@ -642,27 +639,27 @@ class Parser {
         t = this.sourceName();
         break;
       case 'F':
-        t = this.functionType(scope);
+        t = this.functionType();
         break;
       case 'N':
       case 'Z':
-        t = this.name({ cv: [], ref: '' }, scope);
+        t = this.name({ cv: [], ref: '' });
         break;
       case 'A':
-        t = this.arrayType(scope);
+        t = this.arrayType();
         break;
       case 'M': {
         this.pos++;
-        const cls = this.type(scope);
-        const mem = this.type(scope);
+        const cls = this.type();
+        const mem = this.type();
         t = { k: 'pm', cls, mem };
         break;
       }
       case 'T':
-        t = this.templateParam(scope);
+        t = this.templateParam();
         if (this.peek() === 'I') {
           this.addSub(t);
-          t = { k: 'tmpl', name: t, args: this.templateArgs(scope) };
+          t = { k: 'tmpl', name: t, args: this.templateArgs() };
         }
         break;
       case 'S': {
@@ -670,9 +667,9 @@ class Parser {
         if (this.isDigit(c1) || c1 === '_' || (c1 >= 'A' && c1 <= 'Z')) {
           t = this.substitution(false);
           if (this.peek() !== 'I') return t;
-          t = { k: 'tmpl', name: t, args: this.templateArgs(scope) };
+          t = { k: 'tmpl', name: t, args: this.templateArgs() };
         } else {
-          t = this.name({ cv: [], ref: '' }, scope);
+          t = this.name({ cv: [], ref: '' });
           // A bare std abbreviation (`Ss`) is already a substitution; std::x and templates are new.
           if (t.k === 'text' && c1 !== 't') return t;
         }
@@ -680,38 +677,38 @@ class Parser {
       }
       case 'P':
         this.pos++;
-        t = { k: 'ptr', inner: this.type(scope) };
+        t = { k: 'ptr', inner: this.type() };
         break;
       case 'R':
         this.pos++;
-        t = { k: 'lref', inner: this.type(scope) };
+        t = { k: 'lref', inner: this.type() };
         break;
       case 'O':
         this.pos++;
-        t = { k: 'rref', inner: this.type(scope) };
+        t = { k: 'rref', inner: this.type() };
         break;
       case 'C':
         this.pos++;
-        t = { k: 'suffix', inner: this.type(scope), s: ' _Complex' };
+        t = { k: 'suffix', inner: this.type(), s: ' _Complex' };
         break;
       case 'G':
         this.pos++;
-        t = { k: 'suffix', inner: this.type(scope), s: ' _Imaginary' };
+        t = { k: 'suffix', inner: this.type(), s: ' _Imaginary' };
         break;
       case 'U': {
         this.pos++;
         const q = this.sourceName() as { s: string };
         if (this.peek() === 'I') throw new Fail();
-        t = { k: 'suffix', inner: this.type(scope), s: ` ${q.s}` };
+        t = { k: 'suffix', inner: this.type(), s: ` ${q.s}` };
         break;
       }
       case 'D':
-        t = this.dType(scope);
+        t = this.dType();
         if (t.k === 'text') return t;
         break;
       default:
         if (this.isDigit(c)) {
-          t = this.name({ cv: [], ref: '' }, scope);
+          t = this.name({ cv: [], ref: '' });
           break;
         }
         throw new Fail();
@@ -720,7 +717,7 @@ class Parser {
     return t;
   }
 
-  dType(scope: Scope): N {
+  dType(): N {
     const c = this.peek(1);
     if (BUILTIN_D[c] !== undefined) {
       this.pos += 2;
@@ -736,60 +733,63 @@ class Parser {
     }
     if (c === 'T' || c === 't') {
       this.pos += 2;
-      const expr = this.expression(scope);
+      const expr = this.expression();
       this.need('E');
       return { k: 'decltype', expr };
     }
     if (c === 'p') {
       this.pos += 2;
-      return { k: 'expand', pattern: this.type(scope) };
+      return { k: 'expand', pattern: this.type() };
     }
     if (c === 'v') {
       this.pos += 2;
       const n = this.peek() === '_' ? '' : String(this.number());
       this.need('_');
-      return { k: 'suffix', inner: this.type(scope), s: ` __vector(${n})` };
-    }
-    if (c === 'o' || c === 'O' || c === 'w' || c === 'x') {
-      // Exception specifications and transaction_safe qualify a function type.
-      this.pos += 2;
-      let ex = '';
-      if (c === 'o') ex = ' noexcept';
-      else if (c === 'O') {
-        ex = ` noexcept(${new Printer().expr(this.expression(scope))})`;
-        this.need('E');
-      } else if (c === 'w') {
-        const ts: N[] = [];
-        while (!this.eat('E')) ts.push(this.type(scope));
-        ex = ` throw(${ts.map((t) => new Printer().type(t)).join(', ')})`;
-      } else ex = ' transaction_safe';
-      const f = this.type(scope);
-      if (f.k !== 'fn') throw new Fail();
-      return { ...f, ex: f.ex + ex };
+      return { k: 'suffix', inner: this.type(), s: ` __vector(${n})` };
     }
     throw new Fail();
   }
 
-  functionType(scope: Scope): N & { k: 'fn' } {
+  /** Exception specifications and transaction_safe, which qualify a function type like cv does. */
+  exceptionSpec(): string {
+    let ex = '';
+    for (;;) {
+      if (this.eat('Do')) ex += ' noexcept';
+      else if (this.eat('Dx')) ex += ' transaction_safe';
+      else if (this.eat('DO')) {
+        ex += ` noexcept(${new Printer(this.cxxfilt).expr(this.expression())})`;
+        this.need('E');
+      } else if (this.eat('Dw')) {
+        const ts: N[] = [];
+        while (!this.eat('E')) {
+          if (this.pos >= this.s.length) throw new Fail();
+          ts.push(this.type());
+        }
+        ex += ` throw(${ts.map((t) => new Printer(this.cxxfilt).type(t)).join(', ')})`;
+      } else return ex;
+    }
+  }
+
+  functionType(): N & { k: 'fn' } {
     this.need('F');
     this.eat('Y');
-    const f = this.bareFunctionType(true, scope);
+    const f = this.bareFunctionType(true);
     if (this.eat('RE')) f.ref = '&';
     else if (this.eat('OE')) f.ref = '&&';
     else this.need('E');
     return f;
   }
 
-  arrayType(scope: Scope): N {
+  arrayType(): N {
     this.need('A');
     let dim: N | null = null;
     if (this.isDigit(this.peek())) {
       const start = this.pos;
       while (this.isDigit(this.peek())) this.pos++;
       dim = text(this.s.slice(start, this.pos));
-    } else if (this.peek() !== '_') dim = this.expression(scope);
+    } else if (this.peek() !== '_') dim = this.expression();
     this.need('_');
-    return { k: 'arr', dim, inner: this.type(scope) };
+    return { k: 'arr', dim, inner: this.type() };
   }
 }
 
@@ -811,13 +811,33 @@ function isCtorDtorConv(n: N): boolean {
 class Printer {
   /** While printing one element of a pack expansion: the pack and which element. */
   private packAt = new Map<N, number>();
+  /**
+   * Template arguments of the function templates being printed, innermost
+   * last. `T_` means the innermost one's first argument, wherever the node
+   * was parsed: a substitution made inside a nested template means the outer
+   * template's parameter when used outside, as GNU reads it.
+   */
+  private templates: N[][] = [];
+
+  /** Substitutions can nest a name inside itself many times over; crafted input must not blow up. */
+  private steps = 0;
+
+  constructor(private readonly cxxfilt: boolean) {}
+
+  private step(): void {
+    if (++this.steps > 200_000) throw new Fail();
+  }
 
   top(n: N): string {
     return this.name(n);
   }
 
+  private lookup(n: N & { k: 'tparam' }): N | undefined {
+    return this.templates[this.templates.length - 1]?.[n.idx];
+  }
+
   private resolve(n: N & { k: 'tparam' }): N {
-    const a = n.scope.args?.[n.idx];
+    const a = this.lookup(n);
     if (!a) throw new Fail();
     if (a.k === 'pack' && this.packAt.has(a)) {
       const e = a.elems[this.packAt.get(a)!];
@@ -827,7 +847,19 @@ class Printer {
     return a;
   }
 
+  /** Prints an argument `T_` stands for; it may itself name a parameter of an outer template. */
+  private viaParam<R>(n: N & { k: 'tparam' }, f: (a: N) => R): R {
+    const a = this.resolve(n);
+    const top = this.templates.pop();
+    try {
+      return f(a);
+    } finally {
+      if (top) this.templates.push(top);
+    }
+  }
+
   name(n: N): string {
+    this.step();
     switch (n.k) {
       case 'text':
         return n.s;
@@ -835,9 +867,12 @@ class Printer {
         return `${this.name(n.scope)}::${this.name(n.name)}`;
       case 'tmpl': {
         const head = this.name(n.name);
-        const args = n.args.map((a) => this.arg(a)).filter((s) => s !== '').join(', ');
+        const printed = n.args.map((a) => this.arg(a));
+        const args = joinList(printed);
         const open = head.endsWith('<') ? ' <' : '<';
-        return `${head}${open}${args}${args.endsWith('>') ? ' ' : ''}>`;
+        // GNU separates `> >`, but not after a trailing empty pack (its ", " was written and taken back).
+        const lastEmpty = printed.length > 1 && printed[printed.length - 1] === '';
+        return `${head}${open}${args}${args.endsWith('>') && !lastEmpty ? ' ' : ''}>`;
       }
       case 'ctor':
         return n.name;
@@ -854,27 +889,34 @@ class Printer {
       case 'unnamed':
         return `{unnamed type#${n.num}}`;
       case 'local':
-        return `${this.name(n.fn)}::${this.name(n.entity)}`;
+        // The enclosing function is shown without its return type.
+        return `${n.fn.k === 'enc' ? this.encoding(n.fn, false) : this.name(n.fn)}::${this.name(n.entity)}`;
       case 'special':
         if (n.infix) return `${n.prefix}${this.type(n.inner)}-in-${this.type(n.infix)}`;
         return `${n.prefix}${n.inner.k === 'enc' || n.inner.k === 'local' || n.inner.k === 'qual' ? this.name(n.inner) : this.type(n.inner)}`;
       case 'enc':
         return this.encoding(n);
       case 'tparam':
-        return this.type(this.resolve(n));
+        return this.viaParam(n, (a) => this.type(a));
       default:
         return this.type(n);
     }
   }
 
-  private encoding(n: N & { k: 'enc' }): string {
-    const f = n.fn;
-    const tail = `(${this.params(f.params)})${f.cv.map((q) => ` ${q}`).join('')}${f.ref ? ` ${f.ref}` : ''}${f.ex}`;
-    const nm = this.name(n.name);
-    if (!f.ret) return nm + tail;
-    // A return type that is a declarator (pointer to function or array) wraps the name.
-    if (this.isDeclarator(f.ret)) return this.decl(f.ret, nm + tail, false);
-    return `${this.type(f.ret)} ${nm}${tail}`;
+  private encoding(n: N & { k: 'enc' }, withReturn = true): string {
+    const args = templateArgsOf(n.name);
+    if (args) this.templates.push(args);
+    try {
+      const f = n.fn;
+      const tail = `(${this.params(f.params)})${f.cv.map((q) => ` ${q}`).join('')}${f.ref ? ` ${f.ref}` : ''}${f.ex}`;
+      const nm = this.name(n.name);
+      if (!f.ret || !withReturn) return nm + tail;
+      // A return type that is a declarator (pointer to function or array) wraps the name.
+      if (this.isDeclarator(f.ret)) return this.decl(f.ret, nm + tail, false);
+      return `${this.type(f.ret)} ${nm}${tail}`;
+    } finally {
+      if (args) this.templates.pop();
+    }
   }
 
   private isDeclarator(n: N): boolean {
@@ -890,19 +932,19 @@ class Printer {
       case 'cv':
         return this.isDeclarator(n.inner);
       case 'tparam':
-        return this.isDeclarator(this.resolve(n));
+        return this.viaParam(n, (a) => this.isDeclarator(a));
       default:
         return false;
     }
   }
 
   private params(ps: N[]): string {
-    return ps.map((p) => this.type(p)).filter((s) => s !== '').join(', ');
+    return joinList(ps.map((p) => this.type(p)));
   }
 
   private arg(a: N): string {
     if (a.k === 'pack') return a.elems.map((e) => this.arg(e)).filter((s) => s !== '').join(', ');
-    if (a.k === 'tparam') return this.arg(this.resolve(a));
+    if (a.k === 'tparam') return this.viaParam(a, (x) => this.arg(x));
     if (isExpr(a)) return this.expr(a);
     return this.type(a);
   }
@@ -917,12 +959,15 @@ class Printer {
    * `named` says `d` starts with a name (the function in an encoding).
    */
   private decl(n: N, d: string, named: boolean): string {
+    this.step();
     switch (n.k) {
       case 'ptr':
         return this.decl(n.inner, `*${d}`, false);
       case 'lref':
       case 'rref': {
-        const inner = n.inner.k === 'tparam' ? this.resolve(n.inner) : n.inner;
+        const kind = n.k;
+        if (n.inner.k === 'tparam') return this.viaParam(n.inner, (a) => this.decl({ k: kind, inner: a }, d, named));
+        const inner = n.inner;
         // Reference collapsing: T& with T = U&& is U&.
         if (inner.k === 'lref' || inner.k === 'rref') {
           const k = n.k === 'lref' || inner.k === 'lref' ? 'lref' : 'rref';
@@ -931,14 +976,26 @@ class Printer {
         return this.decl(inner, `${n.k === 'lref' ? '&' : '&&'}${d}`, false);
       }
       case 'cv': {
-        const q = n.q.map((x) => ` ${x}`).join('');
-        return this.decl(n.inner, q + (d.startsWith('(') || d.startsWith('[') ? ' ' : '') + d, false);
+        const q0 = n.q;
+        if (n.inner.k === 'tparam') return this.viaParam(n.inner, (a) => this.decl({ k: 'cv', inner: a, q: q0 }, d, named));
+        let inner: N = n.inner;
+        if (inner.k === 'arr') return this.decl({ k: 'arr', dim: inner.dim, inner: { k: 'cv', inner: inner.inner, q: n.q } }, d, named);
+        let qs = n.q;
+        if (inner.k === 'cv') {
+          // `KT_` with T = `X const` is still just `X const`.
+          const have = inner.q;
+          qs = [...have, ...n.q.filter((x) => !have.includes(x))];
+          inner = inner.inner;
+        }
+        const q = qs.map((x) => ` ${x}`).join('');
+        return this.decl(inner, q + (d.startsWith('(') || d.startsWith('[') ? ' ' : '') + d, false);
       }
       case 'fn': {
         const inner = d === '' ? '' : named ? d : `(${d})`;
         const tail = `(${this.params(n.params)})${n.cv.map((q) => ` ${q}`).join('')}${n.ref ? ` ${n.ref}` : ''}${n.ex}`;
         if (!n.ret) return inner + tail;
-        return this.decl(n.ret, inner + tail, named);
+        if (this.isDeclarator(n.ret)) return this.decl(n.ret, inner + tail, false);
+        return `${this.type(n.ret)} ${inner}${tail}`;
       }
       case 'arr': {
         const dim = `[${n.dim ? this.arg(n.dim) : ''}]`;
@@ -951,7 +1008,7 @@ class Printer {
         return this.decl(n.mem, ` ${cls}::*${d}`, false);
       }
       case 'tparam':
-        return this.decl(this.resolve(n), d, named);
+        return this.viaParam(n, (a) => this.decl(a, d, named));
       case 'expand':
         return this.join(this.expand(n), d);
       case 'pack':
@@ -994,7 +1051,7 @@ class Printer {
   private findPack(n: N): (N & { k: 'pack' }) | null {
     switch (n.k) {
       case 'tparam': {
-        const a = n.scope.args?.[n.idx];
+        const a = this.lookup(n);
         return a && a.k === 'pack' ? a : null;
       }
       case 'ptr':
@@ -1025,10 +1082,13 @@ class Printer {
       case 'lit':
         return this.literal(n);
       case 'tparam':
-        return this.arg(this.resolve(n));
+        return this.viaParam(n, (a) => this.arg(a));
       case 'unary':
         if (n.op.endsWith('post')) return `${this.sub(n.arg)}${n.op.slice(0, -4)}`;
         if (n.op === 'sizeof...') return `sizeof...(${this.arg(n.arg)})`;
+        // The address of a function is written without its parameter list.
+        // (A function template's is printed whole, return type included, in parentheses.)
+        if (n.op === '&' && n.arg.k === 'enc') return n.arg.fn.ret ? `&(${this.name(n.arg)})` : `&${this.name(n.arg.name)}`;
         return `${n.op}${this.sub(n.arg)}`;
       case 'binary': {
         const s = `${this.sub(n.l)}${n.op}${this.sub(n.r)}`;
@@ -1051,9 +1111,11 @@ class Printer {
 
   /** Operands print bare only when they are names; anything else is parenthesised. */
   private sub(n: N): string {
-    const r = n.k === 'tparam' ? this.resolve(n) : n;
+    if (n.k === 'tparam') return this.viaParam(n, (a) => this.sub(a));
+    const r = n;
     const s = this.expr(r);
-    if (r.k === 'text' || r.k === 'qual' || r.k === 'tmpl') return s;
+    // Newer libiberty (binutils) also parenthesises a name ending in template arguments.
+    if (r.k === 'text' || (r.k === 'qual' && (r.name.k !== 'tmpl' || !this.cxxfilt))) return s;
     return `(${s})`;
   }
 
@@ -1066,16 +1128,28 @@ class Printer {
   }
 }
 
+/**
+ * GNU's list printing: each ", " is written before the rest of the list and
+ * taken back only if the rest printed nothing. So an empty pack expansion in
+ * the middle leaves `a, , b`, and one at the end vanishes.
+ */
+function joinList(items: string[]): string {
+  let out = '';
+  for (let i = items.length - 1; i >= 0; i--) out = i === items.length - 1 ? items[i] : out === '' ? items[i] : `${items[i]}, ${out}`;
+  return out;
+}
+
 function isExpr(n: N): boolean {
   return n.k === 'lit' || n.k === 'unary' || n.k === 'binary' || n.k === 'call' || n.k === 'castexpr' || n.k === 'sizeof' || n.k === 'member';
 }
 
 export interface DemangleOptions {
   /**
-   * Spell out std::string/istream/ostream/iostream in full, as `c++filt`
-   * does. Off by default, matching `__cxa_demangle` and so bpftrace.
+   * Print as binutils' `c++filt` does (std::string spelled out as
+   * std::basic_string<...>, and its libiberty's expression parentheses)
+   * instead of as libstdc++'s `__cxa_demangle`, which is what bpftrace prints.
    */
-  verbose?: boolean;
+  cxxfilt?: boolean;
 }
 
 /** True if `name` looks like an Itanium C++ mangled name. */
@@ -1087,7 +1161,7 @@ export function isMangled(name: string): boolean {
 export function demangle(name: string, opts: DemangleOptions = {}): string | null {
   if (!name.startsWith('_Z')) return null;
   try {
-    return new Parser(name, opts.verbose ?? false).mangled();
+    return new Parser(name, opts.cxxfilt ?? false).mangled();
   } catch (e) {
     if (e instanceof Fail || e instanceof RangeError) return null;
     throw e;

@@ -29,34 +29,27 @@ export class Kallsyms {
   constructor(text: string) {
     const rows: { hi: number; lo: number; name: string; type: number; mod: number }[] = [];
     const modIndex = new Map<string, number>();
-    let pos = 0;
-    while (pos < text.length) {
-      let nl = text.indexOf('\n', pos);
-      if (nl < 0) nl = text.length;
+    for (const line of text.split('\n')) {
       // "ffffffff81000000 T _stext" or "... t name\t[module]"
-      const sp1 = text.indexOf(' ', pos);
-      if (sp1 > pos && sp1 + 3 < nl) {
-        const hex = text.slice(pos, sp1);
-        const hi = hex.length > 8 ? parseInt(hex.slice(0, hex.length - 8), 16) : 0;
-        const lo = parseInt(hex.slice(-8), 16);
-        const type = text.charCodeAt(sp1 + 1);
-        const tab = text.indexOf('\t', sp1 + 3);
-        const nameEnd = tab >= 0 && tab < nl ? tab : nl;
-        const name = text.slice(sp1 + 3, nameEnd);
-        let mod = 0;
-        if (nameEnd < nl) {
-          const m = text.slice(nameEnd + 1, nl).replace(/^\[|\]$/g, '');
-          mod = modIndex.get(m) ?? 0;
-          if (!mod) {
-            mod = this.modNames.push(m) - 1;
-            modIndex.set(m, mod);
-          }
+      const sp1 = line.indexOf(' ');
+      if (sp1 <= 0 || sp1 + 3 >= line.length) continue;
+      const hi = sp1 > 8 ? parseInt(line.slice(0, sp1 - 8), 16) : 0;
+      const lo = parseInt(line.slice(Math.max(0, sp1 - 8), sp1), 16);
+      const type = line.charCodeAt(sp1 + 1);
+      const tab = line.indexOf('\t', sp1 + 3);
+      const name = tab < 0 ? line.slice(sp1 + 3) : line.slice(sp1 + 3, tab);
+      let mod = 0;
+      if (tab >= 0) {
+        const m = line.slice(tab + 1).replace(/^\[|\]$/g, '');
+        mod = modIndex.get(m) ?? 0;
+        if (!mod) {
+          mod = this.modNames.push(m) - 1;
+          modIndex.set(m, mod);
         }
-        // Absolute symbols are not code locations (and per-cpu offsets are zero-based).
-        const absolute = type === 0x61 || type === 0x41;
-        if ((hi !== 0 || lo !== 0) && !absolute) rows.push({ hi, lo, name, type, mod });
       }
-      pos = nl + 1;
+      // Absolute symbols are not code locations (and per-cpu offsets are zero-based).
+      const absolute = type === 0x61 || type === 0x41;
+      if ((hi !== 0 || lo !== 0) && !absolute) rows.push({ hi, lo, name, type, mod });
     }
     // /proc/kallsyms is nearly sorted already (modules and BPF programs are not).
     let sorted = true;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Btf, type BtfType } from '../../src/btf/index.js';
@@ -253,5 +253,27 @@ test('split BTF built on vmlinux agrees with bpftool --base-btf', { skip: noBpft
     assert.deepEqual([...mod.funcs()], ['bpfkit_mod_init']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with libc loaded, vmlinux BTF is mapped rather than read, and parses the same', { skip: noBtf }, async (t) => {
+  const read = Btf.fromBuffer(readFileSync(VMLINUX));
+  const sys = await import('../../src/bpf/sys.js');
+  sys.geteuid(); // binds libc, as any run that loads programs has done by the time it needs BTF
+  assert.ok(sys.libcLoaded());
+  const mapped = Btf.fromFile(VMLINUX);
+  assert.equal(mapped.lastId, read.lastId);
+  const ts = mapped.findByName('task_struct', 'struct')!;
+  assert.equal(ts, read.findByName('task_struct', 'struct'));
+  assert.deepEqual(mapped.type(ts), read.type(ts));
+  if (!readFileSync('/proc/self/maps', 'utf8').includes(VMLINUX)) {
+    // Older kernels refuse the mapping; the reader then reads, as above.
+    const fd = openSync(VMLINUX, 'r');
+    try {
+      assert.throws(() => sys.mmap(fd, 4096, sys.PROT_READ, 0, sys.MAP_PRIVATE), 'mmap works yet the reader did not map');
+    } finally {
+      closeSync(fd);
+    }
+    t.skip('this kernel does not let /sys/kernel/btf/vmlinux be mapped');
   }
 });

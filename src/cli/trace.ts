@@ -1,0 +1,194 @@
+// Running a bpftrace program from the command line: compile, report
+// diagnostics, optional debug dumps, attach, run until exit()/Ctrl-C/SIGTERM
+// or the traced command's exit, then END and the maps.
+import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { compile } from '../compile.js';
+import { CompileError } from '../lang/diagnostics.js';
+import { parse } from '../lang/parser.js';
+import { printAst } from '../lang/printer.js';
+import * as A from '../bpf/asm/index.js';
+import { Session, LoadError } from '../runtime/session.js';
+import { makeSink } from '../runtime/printer.js';
+import { numPossibleCpus } from '../bpf/cpus.js';
+import { kaddr } from '../symbols/kallsyms.js';
+import type { CliArgs } from './args.js';
+import { envOptions } from './args.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+function readSource(args: CliArgs): { source: string; file: string } {
+  if (args.program !== undefined) return { source: args.program, file: 'stdin' };
+  if (args.file === '-') return { source: readFileSync(0, 'utf8'), file: 'stdin' };
+  if (args.file) {
+    try {
+      return { source: readFileSync(args.file, 'utf8'), file: args.file };
+    } catch {
+      throw new CliFailure(`ERROR: failed to open file '${args.file}': No such file or directory`);
+    }
+  }
+  throw new CliFailure('USAGE: filename or -e \'program\' required.');
+}
+
+export class CliFailure extends Error {
+  constructor(message: string, readonly code = 1) {
+    super(message);
+  }
+}
+
+/** Splits a -c command line like a shell would for plain words and quotes, without running a shell. */
+export function splitCommand(cmd: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  let has = false;
+  for (let i = 0; i < cmd.length; i++) {
+    const c = cmd[i];
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < cmd.length) cur += cmd[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (c === '\\' && i + 1 < cmd.length) {
+      cur += cmd[++i];
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = '';
+      has = false;
+    } else cur += c;
+  }
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+export async function runTrace(args: CliArgs, io: Io): Promise<number> {
+  const { source, file } = readSource(args);
+  let outFd: number | undefined;
+  const write = args.output
+    ? (() => {
+        outFd = openSync(args.output!, 'w');
+        return (s: string) => writeSync(outFd!, s);
+      })()
+    : io.out;
+  try {
+    const ast = parse(source, file);
+    if (args.debug.has('ast') || args.debug.has('all')) io.err(printAst(ast));
+    let cpid: number | undefined;
+    let child: ChildProcess | undefined;
+    const opts = {
+      ...envOptions(process.env),
+      unsafe: args.unsafe,
+      positional: args.positional,
+      ncpus: safeCpus(),
+      pid: args.pid,
+      startNs: process.hrtime.bigint(),
+      resolveKaddr: (n: string) => {
+        try {
+          return kaddr(n);
+        } catch {
+          return undefined;
+        }
+      },
+    };
+    if (args.cmd) {
+      // The child is started stopped-in-spirit: it waits on a pipe until every probe is attached.
+      const argv = splitCommand(args.cmd);
+      if (!argv.length) throw new CliFailure('ERROR: -c needs a command');
+      child = startHeld(argv);
+      cpid = child.pid;
+    }
+    const compiled = compile(source, file, { ...opts, cpid }, ast);
+    for (const w of compiled.warnings) if (args.warnings) io.err(new CompileError([w], file, source).message);
+    if (args.debug.has('codegen') || args.debug.has('all')) {
+      for (const p of compiled.probes) {
+        io.err(`; ${p.target.name}\n`);
+        io.err(A.disassemble(p.code.insns, {
+          annotate: (o) => (o as { text?: string; loc?: { line: number; col: number } })?.loc ? `${(o as { text: string }).text ?? ''} at ${file}:${(o as { loc: { line: number } }).loc.line}:${(o as { loc: { col: number } }).loc.col}` : undefined,
+        }));
+      }
+    }
+    if (args.dryRun) {
+      child?.kill('SIGKILL');
+      return 0;
+    }
+    const sink = makeSink(args.format, write, { quiet: args.quiet });
+    const session = new Session(compiled, sink, {
+      verifierLog: args.debug.has('verifier') || args.debug.has('all'),
+      onVerifierLog: (name, log) => io.err(`; verifier log for ${name}\n${log}\n`),
+      pid: args.pid ?? cpid,
+    });
+    const stopOn = (sig: NodeJS.Signals) => {
+      const h = () => session.stop(0);
+      process.on(sig, h);
+      return () => process.removeListener(sig, h);
+    };
+    const offs = [stopOn('SIGINT'), stopOn('SIGTERM'), stopOn('SIGHUP')];
+    let code = 0;
+    try {
+      session.attach();
+      session.start();
+      if (child) {
+        releaseHeld(child);
+        child.on('exit', () => session.stop(0));
+      }
+      if (args.pid !== undefined) watchPid(args.pid, () => session.stop(0));
+      code = await session.wait();
+    } finally {
+      try {
+        code = session.finish() || code;
+      } finally {
+        offs.forEach((f) => f());
+        if (child && child.exitCode === null) child.kill('SIGTERM');
+      }
+    }
+    return code;
+  } catch (e) {
+    if (e instanceof CompileError) {
+      io.err(e.message.endsWith('\n') ? e.message : e.message + '\n');
+      return 1;
+    }
+    if (e instanceof LoadError) {
+      io.err((e.message.endsWith('\n') ? e.message : e.message + '\n') + (args.debug.size ? '' : 'Use -d verifier to see the verifier log.\n'));
+      return 1;
+    }
+    throw e;
+  } finally {
+    if (outFd !== undefined) closeSync(outFd);
+  }
+}
+
+function safeCpus(): number {
+  try {
+    return numPossibleCpus();
+  } catch {
+    return 1;
+  }
+}
+
+/** Starts argv with its exec held back until releaseHeld(): a tiny sh trampoline reads one byte first. */
+function startHeld(argv: string[]): ChildProcess {
+  const child = spawn('/bin/sh', ['-c', 'read _ ; exec "$@"', 'sh', ...argv], { stdio: ['pipe', 'inherit', 'inherit'] });
+  return child;
+}
+
+function releaseHeld(child: ChildProcess): void {
+  child.stdin?.end('\n');
+}
+
+function watchPid(pid: number, onExit: () => void): void {
+  const t = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      clearInterval(t);
+      onExit();
+    }
+  }, 200);
+  t.unref();
+}

@@ -1,0 +1,91 @@
+// The CLI's Sink: formats events with the output layer's renderer (text or
+// JSON) and writes them in order. Symbols are resolved lazily, only when a
+// value that needs them is printed.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRenderer, formatPrintf, formatStrftime, type Renderer, type Symbolizer, type Value } from '../output/index.js';
+import type { EventSpec } from '../analysis/resources.js';
+import { ksym } from '../symbols/kallsyms.js';
+import type { Sink } from './session.js';
+import type { MapSnapshot } from '../output/value.js';
+
+export interface SinkOptions {
+  quiet?: boolean;
+  symbolizer?: Symbolizer;
+}
+
+export function kernelSymbolizer(): Symbolizer {
+  return {
+    ksym(addr) {
+      try {
+        const s = ksym(addr);
+        return s ? { name: s.name, offset: BigInt(s.offset), module: s.module } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    usym() {
+      return undefined;
+    },
+  };
+}
+
+export function makeSink(format: 'text' | 'json', write: (s: string) => void, opts: SinkOptions = {}): Sink {
+  const symbolizer = opts.symbolizer ?? kernelSymbolizer();
+  const r: Renderer = createRenderer(format, { symbolizer });
+  const emit = (s: string) => {
+    if (s) write(s);
+  };
+  const fmt = (spec: EventSpec, args: Value[]) => formatPrintf(spec.fmt ?? '', args, { symbolizer });
+  return {
+    attached(n) {
+      if (!opts.quiet) emit(r.attachedProbes(n));
+    },
+    printf(spec, args) {
+      emit(r.printf(fmt(spec, args)));
+    },
+    printValue(v) {
+      emit(r.value(v));
+    },
+    printMap(snap: MapSnapshot, top: number, div: number) {
+      emit(r.map(snap, top, div));
+    },
+    time(f) {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      emit(r.time(formatStrftime(f, now) ?? ''));
+    },
+    join(parts, sep) {
+      emit(r.join(parts.join(sep)));
+    },
+    cat(spec, args) {
+      const path = fmt(spec, args);
+      try {
+        emit(r.cat(readFileSync(path, 'utf8')));
+      } catch (e) {
+        process.stderr.write(`ERROR: failed to open file '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : String(e)}\n`);
+      }
+    },
+    system(spec, args) {
+      const cmd = fmt(spec, args);
+      let out = '';
+      try {
+        out = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      } catch (e) {
+        out = (e as { stdout?: string }).stdout ?? '';
+      }
+      emit(r.system(out));
+    },
+    message(kind, spec, args) {
+      const text = fmt(spec, args);
+      const label = kind === 'errorf' ? 'ERROR' : kind === 'warnf' ? 'WARNING' : 'DEBUG';
+      if (format === 'json') emit(`{"type": "${kind === 'errorf' ? 'error' : kind === 'warnf' ? 'warning' : 'debug'}", "data": ${JSON.stringify(text)}}\n`);
+      else process.stderr.write(`${label}: ${text}\n`);
+    },
+    lost(n) {
+      emit(r.lostEvents(n));
+    },
+    exitMaps(snaps) {
+      emit(r.exit(snaps));
+    },
+  };
+}
