@@ -37,6 +37,19 @@ async function main(argv: string[]): Promise<number> {
     writeOut(USAGE);
     return 1;
   }
+  // `bpfkit NAME [options]` runs a ready-made tool; `bpfkit tools` lists them.
+  if (/^[a-z][a-z0-9_-]*$/.test(argv[0]) && !argv[0].endsWith('.bt')) {
+    const { isTool, runTool, listTools } = await import('../tools/index.js');
+    if (argv[0] === 'tools') return listTools({ out: writeOut, err: writeErr });
+    if (isTool(argv[0])) {
+      if (!argv.slice(1).some((a) => a === '-h' || a === '--help' || a === '--program') && !hasBpfPrivileges()) {
+        writeErr(`${NEED_ROOT}\n`);
+        return 1;
+      }
+      installExitHandlers();
+      return runTool(argv[0], argv.slice(1), { out: writeOut, err: writeErr });
+    }
+  }
   const args = parseArgs(argv);
   if (args.help) {
     writeOut(USAGE);

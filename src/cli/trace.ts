@@ -90,7 +90,8 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       startNs: process.hrtime.bigint(),
       resolveKaddr: (n: string) => {
         try {
-          return kaddr(n);
+          const a = kaddr(n);
+          return a === 0n ? undefined : a;
         } catch {
           return undefined;
         }

@@ -2,9 +2,9 @@
 //   ?:  ||  &&  |  ^  &  == !=  < <= > >=  << >>  + -  * / %  unary  postfix
 // Node locations copy bpftrace 0.17's (see parser-state.ts); the comments on
 // each construct say which range that is.
-import type { Binary, BinaryOp, Expr, IntLit, MapRef, TypeSpec, Var } from './ast.js';
+import type { Binary, BinaryOp, Expr, IntLit, Loc, MapRef, TypeSpec, Var } from './ast.js';
 import { error } from './diagnostics.js';
-import { operandLoc, span } from './loc.js';
+import { locOf, operandLoc, span } from './loc.js';
 import type { ParserState } from './parser-state.js';
 import { CALLS_017, C_INT_WORDS, KEYWORDS, TAG_WORDS, TYPE_WORDS, describe, isPunct, type Token } from './tokens.js';
 
@@ -163,11 +163,18 @@ export function parseType(ps: ParserState): TypeSpec {
   ps.next();
   let name = first.text;
   let last = first;
+  let tagEnd: Loc | null = null;
   if (TAG_WORDS.has(first.text)) {
     const id = ps.peek();
     if (id.kind !== 'ident') ps.fail(id, ['identifier']);
     last = ps.next();
     name += ' ' + id.text;
+    // bpftrace's range for `struct X` runs through the character that ends it.
+    const term = ps.peek();
+    if (isPunct(term, '*') || isPunct(term, ')') || isPunct(term, ',')) {
+      const end = { line: term.loc.endLine, col: term.loc.endCol - 1, offset: term.start + 1 };
+      tagEnd = locOf(end, end);
+    }
   } else if (C_INT_WORDS.has(first.text)) {
     for (let w = ps.peek(); w.kind === 'ident' && C_INT_WORDS.has(w.text); w = ps.peek()) {
       last = ps.next();
@@ -188,7 +195,7 @@ export function parseType(ps: ParserState): TypeSpec {
     last = ps.expect(']');
     arrayLen = Number(n.value);
   }
-  return { kind: 'TypeSpec', loc: span(first.loc, last.loc), name, pointer, arrayLen };
+  return { kind: 'TypeSpec', loc: span(first.loc, tagEnd ?? last.loc), name, pointer, arrayLen };
 }
 
 function parsePostfix(ps: ParserState): Expr {

@@ -119,6 +119,8 @@ function parseConfig(ps: ParserState): Config {
   return { kind: 'Config', loc: span(kw.loc, close.loc), entries };
 }
 
+const CONTINUES_AP = /^[A-Za-z0-9_:"$]$/;
+
 function parseProbe(ps: ParserState): Probe {
   const lx = ps.lexer;
   const listBegin = lx.prevEnd;
@@ -127,11 +129,19 @@ function parseProbe(ps: ParserState): Probe {
     lx.skipTrivia();
     // Like bpftrace, an attach point's range starts where the previous token ended.
     const begin = lx.prevEnd;
-    const ap = lx.scanAttachPoint();
+    let ap = lx.scanAttachPoint();
+    lx.skipTrivia();
+    // bpftrace 0.17 joins the pieces of an attach point across whitespace
+    // (`kprobe : f` is `kprobe:f`); a piece may not start with `/`, which
+    // begins a predicate.
+    while (ap && CONTINUES_AP.test(lx.peekChar())) {
+      const more = lx.scanAttachPoint()!;
+      ap = { raw: ap.raw + more.raw, start: ap.start, end: more.end };
+      lx.skipTrivia();
+    }
     if (ap) {
       attachPoints.push({ kind: 'AttachPoint', loc: locOf(begin, ap.end), raw: ap.raw, ...splitAttachPoint(ap.raw) });
     }
-    lx.skipTrivia();
     if (lx.peekChar() !== ',') break;
     ps.next();
   }

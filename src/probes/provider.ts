@@ -12,6 +12,21 @@ export type CtxRead =
   /** A __data_loc field: u32 at ctx+off holds (len << 16 | offset-from-ctx). */
   | { kind: 'dataloc'; off: number };
 
+/**
+ * Every way a positional argument can be read. Beyond CtxRead: USDT operands
+ * that are immediates, and values in memory (USDT `8@-16(%rbp)`,
+ * `4@counter(%rip)`, stack-passed arguments). For `mem` the address is
+ * disp + sum of (u64 at ctx+term.off) * term.scale, computed in 64 bits; then
+ * `size` bytes are copied from it with bpf_probe_read_user (user) or
+ * bpf_probe_read_kernel, and sign- or zero-extended to 64 bits. A failed read
+ * gives 0. Position-independent addresses are expressed relative to the ip
+ * slot of pt_regs (a term at IP_OFFSET), so no load bias is needed.
+ */
+export type ArgRead =
+  | CtxRead
+  | { kind: 'const'; value: bigint }
+  | { kind: 'mem'; terms: { off: number; scale: 1 | 2 | 4 | 8 }[]; disp: bigint; size: 1 | 2 | 4 | 8; signed: boolean; user: boolean };
+
 export interface ArgsField {
   name: string;
   ty: Ty;
@@ -35,6 +50,12 @@ export interface ProbeTarget {
   args?: ArgsField[];
   /** arg0..argN, when the provider has positional arguments. */
   argN?: (n: number) => CtxRead | undefined;
+  /**
+   * Full form of argN where some arguments are not plain ctx loads (USDT,
+   * stack arguments); argN then returns undefined for those. Prefer this
+   * when present.
+   */
+  argRead?: (n: number) => ArgRead | undefined;
   retval?: CtxRead;
   /** Value of the `func` builtin when known at compile time. */
   func?: string;
@@ -49,6 +70,13 @@ export interface ExpandEnv {
   pid?: number;
   /** Positional parameters, for attach points that use `$1`. */
   positional: string[];
+  /** `--unsafe`: allows probes that cannot be checked (a uprobe at an offset that may split an instruction). */
+  unsafe?: boolean;
+}
+
+export interface ListEnv {
+  /** `-p PID`: list the probes of that process's binary and libraries. */
+  pid?: number;
 }
 
 /** Something attached that must be detached. */
@@ -73,7 +101,7 @@ export interface Provider {
   /** Attaches a loaded program fd. */
   attach?(progFd: number, target: ProbeTarget, env: AttachEnv): Attachment;
   /** Lists probes matching a pattern for `-l` (full names), when the provider can. */
-  list?(pattern: string, verbose: boolean): string[];
+  list?(pattern: string, verbose: boolean, env?: ListEnv): string[];
 }
 
 /** An attach point that cannot be served; `hint` names what to use instead. */

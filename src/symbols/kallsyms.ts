@@ -1,7 +1,7 @@
 // Kernel symbols from /proc/kallsyms, read once on first use. Addresses are
 // above 2^53, so they are kept as two 32-bit halves and handed out as bigint.
 // (They read as zero unless kptr_restrict allows us to see them; as root it does.)
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 export interface KernelSymbol {
   name: string;
@@ -26,51 +26,91 @@ export class Kallsyms {
   private readonly modNames: string[] = [''];
   private byName?: Map<string, number>;
 
-  constructor(text: string) {
-    const rows: { hi: number; lo: number; name: string; type: number; mod: number }[] = [];
+  /** Parses /proc/kallsyms contents (text or the raw bytes, which is faster). */
+  constructor(data: string | Buffer) {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    let cap = 1;
+    for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) cap++;
+    let hi = new Uint32Array(cap);
+    let lo = new Uint32Array(cap);
+    let types = new Uint8Array(cap);
+    let mods = new Uint16Array(cap);
+    let names = new Array<string>(cap);
     const modIndex = new Map<string, number>();
-    for (const line of text.split('\n')) {
+    let n = 0;
+    let sorted = true;
+    let pos = 0;
+    const len = buf.length;
+    // Byte-level: this file has ~10^5 lines and is read on every start that needs kernel symbols.
+    while (pos < len) {
+      let nl = buf.indexOf(10, pos);
+      if (nl < 0) nl = len;
       // "ffffffff81000000 T _stext" or "... t name\t[module]"
-      const sp1 = line.indexOf(' ');
-      if (sp1 <= 0 || sp1 + 3 >= line.length) continue;
-      const hi = sp1 > 8 ? parseInt(line.slice(0, sp1 - 8), 16) : 0;
-      const lo = parseInt(line.slice(Math.max(0, sp1 - 8), sp1), 16);
-      const type = line.charCodeAt(sp1 + 1);
-      const tab = line.indexOf('\t', sp1 + 3);
-      const name = tab < 0 ? line.slice(sp1 + 3) : line.slice(sp1 + 3, tab);
-      let mod = 0;
-      if (tab >= 0) {
-        const m = line.slice(tab + 1).replace(/^\[|\]$/g, '');
-        mod = modIndex.get(m) ?? 0;
-        if (!mod) {
-          mod = this.modNames.push(m) - 1;
-          modIndex.set(m, mod);
+      let h = 0;
+      let l = 0;
+      let p = pos;
+      for (; p < nl; p++) {
+        const c = buf[p];
+        const v = c <= 57 ? c - 48 : (c | 0x20) - 87;
+        if (c === 32 || v < 0 || v > 15) break;
+        h = ((h * 16) + Math.floor(l / 0x1000_0000)) >>> 0;
+        l = ((l & 0x0fff_ffff) * 16 + v) >>> 0;
+      }
+      if (buf[p] === 32 && p + 3 < nl) {
+        const type = buf[p + 1];
+        const nameStart = p + 3;
+        let nameEnd = buf.indexOf(9, nameStart);
+        if (nameEnd < 0 || nameEnd > nl) nameEnd = nl;
+        let mod = 0;
+        if (nameEnd < nl) {
+          const m = buf.toString('latin1', nameEnd + 1, nl).replace(/^\[|\]$/g, '');
+          mod = modIndex.get(m) ?? 0;
+          if (!mod) {
+            mod = this.modNames.push(m) - 1;
+            modIndex.set(m, mod);
+          }
+        }
+        // Absolute symbols are not code locations (and per-cpu offsets are zero-based).
+        const absolute = type === 0x61 || type === 0x41;
+        if ((h !== 0 || l !== 0) && !absolute) {
+          if (n > 0 && (hi[n - 1] > h || (hi[n - 1] === h && lo[n - 1] > l))) sorted = false;
+          hi[n] = h;
+          lo[n] = l;
+          types[n] = type;
+          mods[n] = mod;
+          names[n] = buf.toString('latin1', nameStart, nameEnd);
+          n++;
         }
       }
-      // Absolute symbols are not code locations (and per-cpu offsets are zero-based).
-      const absolute = type === 0x61 || type === 0x41;
-      if ((hi !== 0 || lo !== 0) && !absolute) rows.push({ hi, lo, name, type, mod });
+      pos = nl + 1;
     }
-    // /proc/kallsyms is nearly sorted already (modules and BPF programs are not).
-    let sorted = true;
-    for (let i = 1; i < rows.length && sorted; i++) {
-      sorted = rows[i - 1].hi < rows[i].hi || (rows[i - 1].hi === rows[i].hi && rows[i - 1].lo <= rows[i].lo);
+    if (!sorted) {
+      // /proc/kallsyms is sorted for vmlinux; module and BPF program symbols come after, in any order.
+      const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => hi[a] - hi[b] || lo[a] - lo[b]);
+      const h2 = new Uint32Array(n);
+      const l2 = new Uint32Array(n);
+      const t2 = new Uint8Array(n);
+      const m2 = new Uint16Array(n);
+      const n2 = new Array<string>(n);
+      idx.forEach((from, to) => {
+        h2[to] = hi[from];
+        l2[to] = lo[from];
+        t2[to] = types[from];
+        m2[to] = mods[from];
+        n2[to] = names[from];
+      });
+      hi = h2;
+      lo = l2;
+      types = t2;
+      mods = m2;
+      names = n2;
     }
-    if (!sorted) rows.sort((a, b) => a.hi - b.hi || a.lo - b.lo);
-    const n = rows.length;
-    this.hi = new Uint32Array(n);
-    this.lo = new Uint32Array(n);
-    this.types = new Uint8Array(n);
-    this.mods = new Uint16Array(n);
-    this.names = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const r = rows[i];
-      this.hi[i] = r.hi;
-      this.lo[i] = r.lo;
-      this.types[i] = r.type;
-      this.mods[i] = r.mod;
-      this.names[i] = r.name;
-    }
+    this.hi = hi.subarray(0, n);
+    this.lo = lo.subarray(0, n);
+    this.types = types.subarray(0, n);
+    this.mods = mods.subarray(0, n);
+    names.length = n;
+    this.names = names;
   }
 
   get size(): number {
@@ -136,16 +176,40 @@ export class Kallsyms {
 
 let loaded: Kallsyms | undefined;
 
+/** procfs files report size 0, so read until EOF in large chunks. */
+function readProcFile(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let chunk = Buffer.allocUnsafe(1 << 20);
+    let used = 0;
+    for (;;) {
+      if (used === chunk.length) {
+        chunks.push(chunk);
+        chunk = Buffer.allocUnsafe(1 << 20);
+        used = 0;
+      }
+      const got = readSync(fd, chunk, used, chunk.length - used, null);
+      if (got <= 0) break;
+      used += got;
+    }
+    chunks.push(chunk.subarray(0, used));
+    return Buffer.concat(chunks);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The kernel's symbol table, parsed on first use. */
 export function kallsyms(): Kallsyms {
   if (!loaded) {
-    let text = '';
+    let data: Buffer = Buffer.alloc(0);
     try {
-      text = readFileSync('/proc/kallsyms', 'utf8');
+      data = readProcFile('/proc/kallsyms');
     } catch {
       // no procfs: an empty table, every lookup misses
     }
-    loaded = new Kallsyms(text);
+    loaded = new Kallsyms(data);
   }
   return loaded;
 }
