@@ -10,7 +10,7 @@
 //   const r = await runInGuest('node --test build/test/kernels/', { timeoutMs: 150_000 });
 //   r.code, r.output, r.timings
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, chmodSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, realpathSync, rmSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +35,23 @@ function readNum(file) {
   }
 }
 
+/** Results directories of runners that were killed before they could remove them. */
+function removeOrphanedResults() {
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^bpfkit-guest-(\d+)-/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if (e.code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Boots the guest, runs `command` with `sh` in `cwd` (default: this process's
- * cwd, which the guest sees at the same path, read-only), powers off.
+ * cwd, which the guest sees at the same path, read-only, even under /tmp),
+ * powers off.
  *
  * `files` ({ name: content }) are put in the results share before booting;
  * the command finds them in $BPFKIT_GUEST_SHARE. `stream` (true for stderr, or
@@ -46,7 +60,9 @@ function readNum(file) {
  * Resolves to { code, output, timedOut, console, timings } where code is the
  * command's exit status (124 on timeout, 125 when the guest never ran it),
  * output its stdout and stderr interleaved, console the guest's serial log,
- * and timings { boot, command, total } in seconds. qemu never outlives the
+ * and timings in seconds: boot and command on the guest's clock (kernel start
+ * to command start, command run), toCommand and total on the host's (qemu
+ * start to command start, qemu start to exit). qemu never outlives the
  * call, nor this process. `modules: true` makes the guest kernel's module
  * tree visible at /lib/modules (for modprobe); off by default since it puts an
  * overlay under every library lookup.
@@ -62,7 +78,11 @@ export async function runInGuest(command, opts = {}) {
     cpus = 2,
   } = opts;
   const m = opts.manifest ?? (await prepareGuest());
-  const results = mkdtempSync(join(tmpdir(), 'bpfkit-guest-'));
+  const workDir = realpathSync(cwd);
+  // The kernel command line splits on spaces and has no quoting init could rely on.
+  if (/\s/.test(workDir)) throw new Error(`runInGuest: the guest cannot run in '${workDir}' (white space in the path)`);
+  removeOrphanedResults();
+  const results = mkdtempSync(join(tmpdir(), `bpfkit-guest-${process.pid}-`));
   chmodSync(results, 0o755);
   for (const [name, content] of Object.entries(files)) writeFileSync(join(results, name), content);
   const vars = {
@@ -73,7 +93,7 @@ export async function runInGuest(command, opts = {}) {
   };
   const script = [
     ...Object.entries(vars).map(([k, v]) => `export ${k}=${shQuote(v)}`),
-    `cd ${shQuote(cwd)} || exit 125`,
+    `cd ${shQuote(workDir)} || exit 125`,
     command,
     '',
   ].join('\n');
@@ -91,8 +111,9 @@ export async function runInGuest(command, opts = {}) {
     'panic=-1',
     // Self-tests of crypto algorithms nobody here uses cost a second under emulation.
     'cryptomgr.notests',
-    process.env.BPFKIT_GUEST_VERBOSE ? "" : "quiet",
+    ...(process.env.BPFKIT_GUEST_VERBOSE ? [] : ['quiet']),
     'bpfkit.results=results',
+    `bpfkit.work=${workDir}`,
     ...(opts.modules ? [`bpfkit.modules=${m.modules}`] : []),
   ].join(' ');
   const args = [
@@ -109,29 +130,45 @@ export async function runInGuest(command, opts = {}) {
     '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
     '-fsdev', `local,id=results,path=${results},security_model=passthrough`,
     '-device', 'virtio-9p-pci,fsdev=results,mount_tag=results',
+    '-fsdev', `local,id=work,path=${workDir},security_model=passthrough,readonly=on,multidevs=remap`,
+    '-device', 'virtio-9p-pci,fsdev=work,mount_tag=work',
   ];
 
   const t0 = Date.now();
   const child = spawn('setpriv', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let consoleLog = '';
   let started = false;
+  let ended = false;
+  let pending = '';
+  let reachedInit = NaN;
   const out = stream === true ? process.stderr : stream || undefined;
-  // Firmware and early boot noise stays in `console`; the stream starts at init's first line.
+  // Boot and power-off messages stay in `console`; the stream shows the lines
+  // init prints between its two markers (whole lines, so a marker split
+  // across chunks is still seen).
   const onData = (chunk) => {
-    const s = chunk.toString('utf8');
+    const s = String(chunk);
     consoleLog += s;
-    if (!out) return;
-    if (started) out.write(s);
-    else {
-      const i = consoleLog.indexOf('bpfkit-guest: ');
-      if (i >= 0) {
+    if (ended) return;
+    pending += s;
+    const lines = pending.split('\n');
+    pending = lines.pop();
+    for (const raw of lines) {
+      // The serial console's tty turns \n into \r\n.
+      const line = raw.replace(/\r$/, '');
+      if (!started) {
+        if (!line.includes('bpfkit-guest: running')) continue;
         started = true;
-        out.write(consoleLog.slice(i));
+        reachedInit = Date.now();
+      } else if (line.startsWith('bpfkit-guest: done')) {
+        ended = true;
+        return;
       }
+      out?.write(`${line}\n`);
     }
   };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
+  // Decoded per stream so multi-byte characters split across chunks survive.
+  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stderr.setEncoding('utf8').on('data', onData);
 
   let timedOut = false;
   const killTimer = setTimeout(() => {
@@ -141,6 +178,7 @@ export async function runInGuest(command, opts = {}) {
   // A runner stopped by a signal takes qemu with it; pdeathsig covers SIGKILL.
   const onSignal = (sig) => {
     child.kill('SIGKILL');
+    rmSync(results, { recursive: true, force: true });
     process.kill(process.pid, sig);
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -168,7 +206,7 @@ export async function runInGuest(command, opts = {}) {
     timedOut,
     console: consoleLog,
     qemu: exit,
-    timings: { boot: booted, command: finished - booted, total },
+    timings: { boot: booted, command: finished - booted, toCommand: (reachedInit - t0) / 1000, total },
   };
   if (!opts.keepResults) rmSync(results, { recursive: true, force: true });
   else r.results = results;
@@ -187,6 +225,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = await runInGuest(command, { stream: true });
   if (showConsole || r.code === 125 || r.code === 124) process.stderr.write(`\n--- guest console ---\n${r.console}\n`);
   const t = r.timings;
-  process.stderr.write(`[guest] exit ${r.code}${r.timedOut ? ' (timed out)' : ''}; boot ${t.boot}s, command ${t.command.toFixed(2)}s (guest clock), total ${t.total.toFixed(1)}s\n`);
+  const f = (v) => (Number.isNaN(v) ? '?' : `${v.toFixed(1)}s`);
+  process.stderr.write(`[guest] exit ${r.code}${r.timedOut ? ' (timed out)' : ''}; qemu start to command ${f(t.toCommand)} (kernel ${f(t.boot)}), command ${f(t.command)}, total ${f(t.total)}\n`);
   process.exit(r.code);
 }

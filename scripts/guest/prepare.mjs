@@ -93,7 +93,8 @@ rm -f "$DESTDIR/scripts/init-top/udev" "$DESTDIR/scripts/init-bottom/udev" \\
 `;
 
 function buildImage(version) {
-  const work = join(cacheDir, `${version}.tmp`);
+  // Per-process, so two runs preparing at once do not build into one directory.
+  const work = join(cacheDir, `${version}.tmp-${process.pid}`);
   const dest = join(cacheDir, version);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -180,13 +181,20 @@ export async function prepareGuest({ refresh = false } = {}) {
   const version = refresh || !cached ? newestKernel() : cached.version;
   if (cached && cached.version === version) return cached;
   mkdirSync(cacheDir, { recursive: true });
-  const m = buildImage(version);
-  const tmp = join(cacheDir, 'manifest.json.tmp');
+  let m;
+  try {
+    m = buildImage(version);
+  } catch (e) {
+    rmSync(join(cacheDir, `${version}.tmp-${process.pid}`), { recursive: true, force: true });
+    throw e;
+  }
+  const tmp = join(cacheDir, `manifest.json.tmp-${process.pid}`);
   writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
   renameSync(tmp, join(cacheDir, 'manifest.json'));
   // Older kernels left behind by --refresh.
   for (const f of readdirSync(cacheDir)) {
-    if (/^6\.1\.0-\d+-amd64(\.tmp)?$/.test(f) && f !== version) rmSync(join(cacheDir, f), { recursive: true, force: true });
+    const d = /^(6\.1\.0-\d+-amd64)(\.tmp-\d+)?$/.exec(f);
+    if (d && d[1] !== version) rmSync(join(cacheDir, f), { recursive: true, force: true });
   }
   log(`ready: ${version}`);
   return m;

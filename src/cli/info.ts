@@ -55,7 +55,6 @@ export function infoText(): string {
       ['code generator', 'built-in (BPF bytecode emitted directly, no LLVM)'],
       ['runtime', `Node.js ${process.version}`],
       ['BTF parser', 'built-in'],
-      ['tracefs', tracefs ?? 'not available'],
       ['unsafe uprobe', false],
       ['bfd', false],
       ['libdw (DWARF support)', false],

@@ -5,6 +5,14 @@ import { beginProvider, endProvider } from './special.js';
 import { intervalProvider, profileProvider } from './interval.js';
 import { tracepointProvider } from './tracepoint.js';
 import { rawTracepointProvider } from './rawtracepoint.js';
+import { uprobeProvider, uretprobeProvider } from './uprobe.js';
+import { usdtProvider } from './usdt.js';
+import { kprobeProvider, kretprobeProvider } from './kprobe.js';
+import { fentryProvider, fexitProvider } from './fentry.js';
+import { softwareProvider } from './software.js';
+import { hardwareProvider } from './hardware.js';
+import { watchpointProvider } from './watchpoint.js';
+import { iterProvider } from './iter.js';
 import { ProbeError, type ExpandEnv, type Provider, type ProbeTarget } from './provider.js';
 
 export interface ProviderOptions {
@@ -12,7 +20,11 @@ export interface ProviderOptions {
 }
 
 export function providers(opts: ProviderOptions): Provider[] {
-  return [beginProvider, endProvider, intervalProvider, profileProvider, tracepointProvider(opts), rawTracepointProvider];
+  return [
+    beginProvider, endProvider, intervalProvider, profileProvider, tracepointProvider(opts), rawTracepointProvider,
+    uprobeProvider, uretprobeProvider, usdtProvider, kprobeProvider, kretprobeProvider, fentryProvider(opts), fexitProvider(opts),
+    softwareProvider, hardwareProvider, watchpointProvider, iterProvider(opts),
+  ];
 }
 
 export function findProvider(list: Provider[], name: string): Provider | undefined {

@@ -82,6 +82,12 @@ export interface ListEnv {
 /** Something attached that must be detached. */
 export interface Attachment {
   close(): void;
+  /**
+   * Runs once after BEGIN, for attachments that fire on demand rather than
+   * on kernel events: an iterator walks all its objects here, and the
+   * session should then end as bpftrace does after an iter probe.
+   */
+  afterBegin?(): void;
 }
 
 export interface AttachEnv {

@@ -17,6 +17,10 @@ export interface KernelFunction {
   addr: bigint;
 }
 
+const HEX = new Uint8Array(256).fill(255);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
+
 export class Kallsyms {
   private readonly hi: Uint32Array;
   private readonly lo: Uint32Array;
@@ -29,6 +33,8 @@ export class Kallsyms {
   /** Parses /proc/kallsyms contents (text or the raw bytes, which is faster). */
   constructor(data: string | Buffer) {
     const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    // Names are sliced from one decoded string: far cheaper than a decode per symbol.
+    const text = typeof data === 'string' ? data : data.toString('latin1');
     let cap = 1;
     for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) cap++;
     let hi = new Uint32Array(cap);
@@ -50,17 +56,16 @@ export class Kallsyms {
       let l = 0;
       let p = pos;
       for (; p < nl; p++) {
-        const c = buf[p];
-        const v = c <= 57 ? c - 48 : (c | 0x20) - 87;
-        if (c === 32 || v < 0 || v > 15) break;
-        h = ((h * 16) + Math.floor(l / 0x1000_0000)) >>> 0;
-        l = ((l & 0x0fff_ffff) * 16 + v) >>> 0;
+        const v = HEX[buf[p]];
+        if (v === 255) break;
+        h = ((h << 4) | (l >>> 28)) >>> 0;
+        l = ((l << 4) | v) >>> 0;
       }
       if (buf[p] === 32 && p + 3 < nl) {
         const type = buf[p + 1];
         const nameStart = p + 3;
-        let nameEnd = buf.indexOf(9, nameStart);
-        if (nameEnd < 0 || nameEnd > nl) nameEnd = nl;
+        let nameEnd = nameStart;
+        while (nameEnd < nl && buf[nameEnd] !== 9) nameEnd++;
         let mod = 0;
         if (nameEnd < nl) {
           const m = buf.toString('latin1', nameEnd + 1, nl).replace(/^\[|\]$/g, '');
@@ -78,7 +83,7 @@ export class Kallsyms {
           lo[n] = l;
           types[n] = type;
           mods[n] = mod;
-          names[n] = buf.toString('latin1', nameStart, nameEnd);
+          names[n] = text.slice(nameStart, nameEnd);
           n++;
         }
       }
@@ -137,8 +142,18 @@ export class Kallsyms {
       if (this.hi[mid] < hi || (this.hi[mid] === hi && this.lo[mid] <= lo)) a = mid + 1;
       else b = mid;
     }
-    const i = a - 1;
+    let i = a - 1;
     if (i < 0) return null;
+    // Aliases share an address: take the first function listed there, as the file orders them.
+    let j = i;
+    while (j > 0 && this.hi[j - 1] === this.hi[i] && this.lo[j - 1] === this.lo[i]) j--;
+    for (let k = j; k <= i; k++) {
+      const t = this.types[k] | 0x20;
+      if (t === 0x74 || t === 0x77) {
+        i = k;
+        break;
+      }
+    }
     const offset = (hi - this.hi[i]) * 0x1_0000_0000 + (lo - this.lo[i]);
     const mod = this.mods[i];
     return mod ? { name: this.names[i], offset, module: this.modNames[mod] } : { name: this.names[i], offset };

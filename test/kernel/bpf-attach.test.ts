@@ -3,13 +3,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import {
   alu64Imm, assemble, atomic, call, exit, jmpImm, jmpReg, label, ldMapFd, ldx, mov64Imm, mov64Reg, st, stx,
   R0, R1, R2, R6, R10, type Insn,
 } from '../../src/bpf/asm/index.js';
 import {
-  attachPerfEvent, attachRawTracepoint, attachTracing, AttachType, BpfMap, closeAll, hasFentry, hasHardwarePmu,
-  hasKprobePmu, MapType, NotSupportedError, openHardware, openKprobe, openSoftware, openTracepoint, openUprobe,
+  attachKprobeMulti, attachPerfEvent, attachRawTracepoint, attachTracing, AttachType, BpfMap, closeAll, hasFentry,
+  hasHardwarePmu, hasKprobeMulti, hasKprobePmu, hasKprobes, MapType, NotSupportedError, openHardware, openKprobe, openSoftware, openTracepoint, openUprobe,
   Program, ProgType, TestRunFlag, u32Key, VerifierError,
 } from '../../src/bpf/index.js';
 import { Btf } from '../../src/btf/index.js';
@@ -188,22 +189,87 @@ test('a rejected program throws VerifierError with the log and the failing instr
   });
 });
 
-test('fentry: loads and links where the kernel allows tracing programs, EPERM otherwise', { skip: !isRoot() && 'needs root' }, () => {
-  const id = Btf.vmlinux().findByName('bpf_fentry_test1', 'func') ?? Btf.vmlinux().findByName('vfs_read', 'func');
-  assert.ok(id !== undefined);
-  const spec = {
-    type: ProgType.TRACING, expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: id,
-    name: uniquePrefix('fentry'), insns: assemble([mov64Imm(R0, 0), exit()]).bytes,
-  };
-  if (!hasFentry()) {
-    assert.throws(() => Program.load(spec), (e: unknown) => e instanceof VerifierError && e.code === 'EPERM');
-    return;
-  }
-  const prog = Program.load(spec);
-  const link = attachTracing(prog);
-  assert.equal(link.kind, 'tracing');
+/** The kernel function behind getppid(2): kprobes need it in kallsyms, fentry in BTF. */
+function getppidFunc(inBtf: boolean): string | undefined {
+  const names = ['__x64_sys_getppid', '__do_sys_getppid', '__se_sys_getppid', '__arm64_sys_getppid'];
+  if (inBtf) return names.find((n) => Btf.vmlinux().findByName(n, 'func') !== undefined);
+  const syms = new Set(readFileSync('/proc/kallsyms', 'utf8').split('\n').map((l) => l.split(' ')[2]));
+  return names.find((n) => syms.has(n));
+}
+
+async function countGetppid(N: number, load: (cfg: BpfMap) => Program, attach: (prog: Program, pid: number) => { close(): void }): Promise<number> {
+  const bin = compileC('getppid_loop');
+  const cfg = cfgMap(uniquePrefix('cfg'));
+  const prog = load(cfg);
+  const w = startWorkload(bin, [String(N)]);
+  setTgid(cfg, w.pid);
+  const link = attach(prog, w.pid);
+  w.go();
+  await w.done;
+  const n = count(cfg);
   link.close();
   prog.close();
+  cfg.close();
+  return n;
+}
+
+test('fentry and fexit count exactly N getppid calls', { skip: !isRoot() && 'needs root' }, async (t) => {
+  if (!hasFentry()) {
+    t.skip('this kernel refuses BPF tracing programs (fentry/fexit); the 6.1 guest runs this test');
+    return;
+  }
+  const fn = getppidFunc(true);
+  assert.ok(fn, 'no getppid function in the kernel BTF');
+  const id = Btf.vmlinux().findByName(fn, 'func')!;
+  for (const attachType of [AttachType.TRACE_FENTRY, AttachType.TRACE_FEXIT]) {
+    const n = await countGetppid(321, (cfg) => Program.load({
+      type: ProgType.TRACING, expectedAttachType: attachType, attachBtfId: id, name: uniquePrefix('fentry'),
+      insns: assemble(countByTgid(cfg.fd)).bytes,
+    }), (prog) => {
+      const link = attachTracing(prog);
+      assert.equal(link.kind, 'tracing');
+      return link;
+    });
+    assert.equal(n, 321);
+  }
+});
+
+test('fentry programs the kernel refuses fail with a VerifierError carrying EPERM', { skip: !isRoot() && 'needs root' }, (t) => {
+  if (hasFentry()) {
+    t.skip('this kernel accepts fentry programs');
+    return;
+  }
+  const id = Btf.vmlinux().findByName('vfs_read', 'func');
+  assert.ok(id !== undefined);
+  assert.throws(() => Program.load({
+    type: ProgType.TRACING, expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: id, name: 'fentry_refused',
+    insns: assemble([mov64Imm(R0, 0), exit()]).bytes,
+  }), (e: unknown) => e instanceof VerifierError && e.code === 'EPERM');
+});
+
+test('kprobe, kretprobe and kprobe_multi count exactly N getppid calls', { skip: !isRoot() && 'needs root' }, async (t) => {
+  if (!hasKprobes()) {
+    t.skip('this kernel has no kprobes (no kprobe PMU); the 6.1 guest runs this test');
+    return;
+  }
+  const fn = getppidFunc(false);
+  assert.ok(fn, 'no getppid function in /proc/kallsyms');
+  for (const retprobe of [false, true]) {
+    const n = await countGetppid(432, (cfg) => Program.load({ type: ProgType.KPROBE, name: uniquePrefix('kprobe'), insns: assemble(countByTgid(cfg.fd)).bytes }),
+      (prog) => attachPerfEvent(prog, openKprobe(fn, { retprobe })));
+    assert.equal(n, 432, retprobe ? 'kretprobe' : 'kprobe');
+  }
+  if (!hasKprobeMulti()) {
+    t.diagnostic('kprobe_multi links are not available here');
+    return;
+  }
+  for (const retprobe of [false, true]) {
+    const n = await countGetppid(543, (cfg) => Program.load({
+      type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI, name: uniquePrefix('kmulti'),
+      insns: assemble(countByTgid(cfg.fd)).bytes,
+    }), (prog) => attachKprobeMulti(prog, { symbols: [fn], retprobe }));
+    assert.equal(n, 543, retprobe ? 'kprobe_multi return' : 'kprobe_multi');
+  }
 });
 
 /** File offset of `sym` in a non-PIE ELF binary: its address minus its LOAD segment's vaddr, plus the segment's offset. */

@@ -97,9 +97,9 @@ if (r.code === 124 || r.code === 125) {
   log(r.code === 124 ? `timed out after ${TIMEOUT_MS / 1000} s` : 'the guest never ran the tests (see its console above)');
 }
 const s = (ms) => `${(ms / 1000).toFixed(1)}s`;
+const g = (v) => (Number.isNaN(v) ? '?' : `${v.toFixed(1)}s`);
 log(
-  `exit ${r.code}; prepare ${s(tPrepared - t0)}, guest ${s(tEnd - tBoot)} `
-  + `(boot to init ${Number.isNaN(r.timings.boot) ? '?' : `${r.timings.boot.toFixed(1)}s`}, tests ${Number.isNaN(r.timings.command) ? '?' : `${r.timings.command.toFixed(1)}s`} on the guest clock), `
-  + `total ${s(tEnd - t0)}`,
+  `exit ${r.code}; prepare ${s(tPrepared - t0)}; guest ${s(tEnd - tBoot)}: qemu start to tests ${g(r.timings.toCommand)} `
+  + `(kernel ${g(r.timings.boot)}), tests ${g(r.timings.command)}; total ${s(tEnd - t0)}`,
 );
 process.exit(r.code);
