@@ -14,6 +14,7 @@ import { aggregationBuiltins } from './builtins/aggregations.js';
 import { outputBuiltins } from './builtins/output.js';
 import { stringBuiltins } from './builtins/strings.js';
 import { miscBuiltins } from './builtins/misc.js';
+import { stackFns, stackVars } from './builtins/stacks.js';
 import { ProbeGen, CodegenError } from './codegen/gen.js';
 import { MAX_STACK, type Emitter } from './codegen/emitter.js';
 import { expand, providers, ProbeError } from './probes/index.js';
@@ -21,8 +22,8 @@ import type { Provider, ProbeTarget } from './probes/provider.js';
 
 export function builtinRegistry(): Registry {
   return new Registry()
-    .addVar(...variableBuiltins)
-    .addFn(...aggregationBuiltins, ...outputBuiltins, ...stringBuiltins, ...miscBuiltins);
+    .addVar(...variableBuiltins, ...stackVars)
+    .addFn(...aggregationBuiltins, ...outputBuiltins, ...stringBuiltins, ...miscBuiltins, ...stackFns);
 }
 
 export interface CompiledProbe {

@@ -77,6 +77,8 @@ export const EVENT_HEADER = 8;
 export class Resources {
   readonly maps = new Map<string, MapInfo>();
   readonly events: EventSpec[] = [];
+  /** Stack-trace maps the program needs: kernel and/or user. */
+  readonly stackMaps = new Set<'k' | 'u'>();
 
   addEvent(kind: EventKind, args: Ty[], loc: Loc, extra: Partial<EventSpec> = {}): EventSpec {
     const spec: EventSpec = { id: this.events.length, kind, args, layout: tupleTy(args), loc, ...extra };

@@ -13,7 +13,7 @@ export type Ty =
   | { k: 'ptr'; to: CType; size: 8 }
   | { k: 'record'; ctype: CType; size: number }
   | { k: 'array'; elem: Ty; len: number; size: number; ctype?: CType }
-  | { k: 'stack'; kernel: boolean; mode: 'bpftrace' | 'perf' | 'raw'; limit: number; size: 8 }
+  | { k: 'stack'; kernel: boolean; mode: 'bpftrace' | 'perf' | 'raw'; limit: number; size: 16 }
   | { k: 'inet'; size: number }
   | { k: 'macaddr'; size: 6 }
   | { k: 'cgroup_path'; size: 8 }
@@ -93,7 +93,7 @@ export function isInt(t: Ty): t is Ty & { k: 'int' } {
 }
 /** Values that fit a register: integers, pointers and ctx. */
 export function isScalar(t: Ty): boolean {
-  return t.k === 'int' || t.k === 'ptr' || t.k === 'ctx' || t.k === 'stack' || t.k === 'cgroup_path';
+  return t.k === 'int' || t.k === 'ptr' || t.k === 'ctx' || t.k === 'cgroup_path';
 }
 
 export function tyEqual(a: Ty, b: Ty): boolean {

@@ -53,6 +53,8 @@ export function cString(buf: Buffer, off: number, size: number): string {
 
 export interface DecodeEnv {
   cgroupPath?: (id: bigint) => string;
+  /** Reads a recorded stack's frames. */
+  stack?: (kernel: boolean, id: bigint, pid: number, t: Ty & { k: 'stack' }) => Value;
 }
 
 export function decode(buf: Buffer, off: number, t: Ty, env: DecodeEnv = {}): Value {
@@ -110,8 +112,11 @@ export function decode(buf: Buffer, off: number, t: Ty, env: DecodeEnv = {}): Va
       const id = buf.readBigUInt64LE(off);
       return V.cgroupPath(env.cgroupPath ? env.cgroupPath(id) : String(id));
     }
-    case 'stack':
-      return V.stack(!t.kernel, [], t.mode);
+    case 'stack': {
+      const id = buf.readBigInt64LE(off);
+      const pid = Number(buf.readBigUInt64LE(off + 8));
+      return env.stack ? env.stack(t.kernel, id, pid, t) : V.stack(!t.kernel, [], t.mode);
+    }
     case 'none':
       return V.none();
   }

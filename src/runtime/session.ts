@@ -17,7 +17,10 @@ import type { Loc } from '../lang/ast.js';
 import type { Attachment } from '../probes/provider.js';
 import { findProvider } from '../probes/index.js';
 import type { MapSnapshot, Value } from '../output/value.js';
-import { decode } from './decode.js';
+import { decode, type DecodeEnv } from './decode.js';
+import { KSTACK_MAP, USTACK_MAP, MAX_STACK_DEPTH } from '../builtins/stacks.js';
+import * as V from '../output/value.js';
+import type { Ty } from '../analysis/types.js';
 import { createMap, readMap, zeroMap } from './maps.js';
 
 /** Where a session's output goes. The CLI formats; the library API collects. */
@@ -67,6 +70,8 @@ export class Session {
   private finished = false;
   private wake?: () => void;
   private readonly events: EventSpec[];
+  private env: DecodeEnv = {};
+  private readonly stackCache = new Map<string, bigint[]>();
 
   constructor(readonly compiled: Compiled, private readonly sink: Sink, private readonly opts: SessionOptions = {}) {
     this.events = compiled.res.events;
@@ -85,6 +90,11 @@ export class Session {
     this.maps.set(SCRATCH_MAP, BpfMap.create({ type: MapType.ARRAY, name: 'AT_scratch', keySize: 4, valueSize: c.scratchSize, maxEntries: ncpus }));
     this.maps.set(RINGBUF_MAP, BpfMap.ringbuf('AT_events', c.opts.ringSize));
     for (const info of c.res.maps.values()) this.maps.set(info.name, createMap(info, c.opts.mapKeysMax));
+    for (const k of c.res.stackMaps) {
+      const name = k === 'k' ? KSTACK_MAP : USTACK_MAP;
+      this.maps.set(name, BpfMap.create({ type: MapType.STACK_TRACE, name: `AT_${k}stack`, keySize: 4, valueSize: 8 * MAX_STACK_DEPTH, maxEntries: c.opts.stackMapSize }));
+    }
+    this.env = { stack: (kernel, id, pid, t) => this.readStack(kernel, id, pid, t) };
   }
 
   private load(cp: CompiledProbe): Program {
@@ -223,6 +233,27 @@ export class Session {
     return code;
   }
 
+  /** Frames of a recorded stack; ids are cached since the kernel may reuse a slot later. */
+  private readStack(kernel: boolean, id: bigint, pid: number, t: Ty & { k: 'stack' }): Value {
+    if (id < 0n) return V.stack(!kernel, [], t.mode, pid);
+    const key = `${kernel ? 'k' : 'u'}${id}`;
+    let ips = this.stackCache.get(key);
+    if (!ips) {
+      ips = [];
+      const m = this.maps.get(kernel ? KSTACK_MAP : USTACK_MAP);
+      const k = Buffer.alloc(4);
+      k.writeUInt32LE(Number(id));
+      const v = m?.lookup(k);
+      if (v) for (let i = 0; i + 8 <= v.length; i += 8) {
+        const ip = v.readBigUInt64LE(i);
+        if (ip === 0n) break;
+        ips.push(ip);
+      }
+      this.stackCache.set(key, ips);
+    }
+    return V.stack(!kernel, ips.slice(0, t.limit).map((addr) => ({ addr })), t.mode, kernel ? undefined : pid);
+  }
+
   /** Non-empty maps, by name, as printed at exit. */
   snapshots(): MapSnapshot[] {
     const out: MapSnapshot[] = [];
@@ -230,7 +261,7 @@ export class Session {
     for (const info of infos) {
       const m = this.maps.get(info.name);
       if (!m) continue;
-      const snap = readMap(info, m);
+      const snap = readMap(info, m, this.env);
       if (snap.entries.length) out.push(snap);
     }
     return out;
@@ -239,7 +270,7 @@ export class Session {
   snapshot(name: string): MapSnapshot | undefined {
     const info = this.compiled.res.maps.get(name);
     const m = this.maps.get(name);
-    return info && m ? readMap(info, m) : undefined;
+    return info && m ? readMap(info, m, this.env) : undefined;
   }
 
   close(): void {
@@ -261,7 +292,7 @@ export class Session {
     const id = Number(data.readBigUInt64LE(0));
     const spec = this.events[id];
     if (!spec) return;
-    const args = () => spec.args.map((t, i) => decode(data, EVENT_HEADER + spec.layout.offsets[i], t));
+    const args = () => spec.args.map((t, i) => decode(data, EVENT_HEADER + spec.layout.offsets[i], t, this.env));
     switch (spec.kind) {
       case 'printf':
         return this.sink.printf(spec, args());
@@ -274,7 +305,7 @@ export class Session {
       case 'print_map': {
         const info = this.compiled.res.maps.get(spec.map!)!;
         const [top, div] = (spec.fmt ?? '0,0').split(',').map(Number);
-        return this.sink.printMap(readMap(info, this.maps.get(info.name)!), top, div);
+        return this.sink.printMap(readMap(info, this.maps.get(info.name)!, this.env), top, div);
       }
       case 'clear':
         this.maps.get(spec.map!)?.clear();

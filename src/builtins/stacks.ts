@@ -1,0 +1,80 @@
+// kstack and ustack: the kernel records the stack in a stack-trace map and
+// the program keeps only its id (and the pid, which user stacks need to be
+// symbolised); frames are read and symbolised in user space when printed.
+import * as A from '../bpf/asm/index.js';
+import type { Builtin, Call, Expr } from '../lang/ast.js';
+import type { Ty } from '../analysis/types.js';
+import type { FnBuiltin, GenCtx, Operand, TypeCtx, VarBuiltin } from './registry.js';
+
+export const KSTACK_MAP = '__kstack';
+export const USTACK_MAP = '__ustack';
+/** PERF_MAX_STACK_DEPTH: what one stack-trace map value holds. */
+export const MAX_STACK_DEPTH = 127;
+const BPF_F_USER_STACK = 1 << 8;
+const MODES = ['bpftrace', 'perf', 'raw'] as const;
+
+function stackTy(kernel: boolean, mode: Ty & { k: 'stack' } extends { mode: infer M } ? M : never, limit: number): Ty {
+  return { k: 'stack', kernel, mode, limit, size: 16 } as Ty;
+}
+
+function emitStack(g: GenCtx, kernel: boolean): Operand {
+  const e = g.e;
+  const m = e.scratch(16);
+  e.emit(A.mov64Reg(A.R1, A.R6));
+  e.mapFd(A.R2, kernel ? KSTACK_MAP : USTACK_MAP);
+  e.emit(A.mov64Imm(A.R3, kernel ? 0 : BPF_F_USER_STACK));
+  e.call('get_stackid');
+  e.store('dw', m, 0, A.R0);
+  if (kernel) e.storeImm('dw', m, 8, 0);
+  else {
+    e.call('get_current_pid_tgid');
+    e.emit(A.alu64Imm('rsh', A.R0, 32));
+    e.store('dw', m, 8, A.R0);
+  }
+  return { mem: m };
+}
+
+function stackVar(kernel: boolean): VarBuiltin {
+  return {
+    names: [kernel ? 'kstack' : 'ustack'],
+    type(_b: Builtin, t: TypeCtx) {
+      t.res.stackMaps.add(kernel ? 'k' : 'u');
+      return stackTy(kernel, 'bpftrace', MAX_STACK_DEPTH);
+    },
+    emit: (_b, g) => emitStack(g, kernel),
+  };
+}
+
+function modeOf(e: Expr): string | undefined {
+  if (e.kind === 'Builtin') return e.name;
+  if (e.kind === 'Str') return e.value;
+  return undefined;
+}
+
+function stackFn(kernel: boolean): FnBuiltin {
+  const name = kernel ? 'kstack' : 'ustack';
+  return {
+    names: [name],
+    type(call: Call, t: TypeCtx) {
+      if (call.args.length > 2) t.error(call.loc, `${name}() takes up to 2 arguments (${call.args.length} provided)`);
+      let mode: (typeof MODES)[number] = 'bpftrace';
+      let limit = MAX_STACK_DEPTH;
+      for (const a of call.args) {
+        const m = modeOf(a);
+        if (m !== undefined && (MODES as readonly string[]).includes(m)) mode = m as typeof mode;
+        else {
+          const n = t.constValue(a);
+          if (n === undefined) t.error(a.loc, `${name}: invalid mode or limit (expected bpftrace, perf, raw or an integer literal)`);
+          if (n < 0n || n > BigInt(MAX_STACK_DEPTH)) t.error(a.loc, `${name}: limit must be between 0 and ${MAX_STACK_DEPTH}`);
+          limit = Number(n);
+        }
+      }
+      t.res.stackMaps.add(kernel ? 'k' : 'u');
+      return stackTy(kernel, mode, limit);
+    },
+    emit: (_c, g) => emitStack(g, kernel),
+  };
+}
+
+export const stackVars: VarBuiltin[] = [stackVar(true), stackVar(false)];
+export const stackFns: FnBuiltin[] = [stackFn(true), stackFn(false)];
