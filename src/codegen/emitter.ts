@@ -239,7 +239,9 @@ export class Emitter {
   /** r`r` = the map's fd (patched at load time). */
   mapFd(r: number, map: string): void {
     this.relocs.push({ index: this.insns.length, map });
-    this.emit(A.ldMapFd(r, 0));
+    const i = A.ldMapFd(r, 0);
+    i.comment = map.startsWith('__') ? map.slice(2) : `@${map}`;
+    this.emit(i);
   }
 
   /** Moves a pending relocation list forward when instructions are inserted before them. */

@@ -13,6 +13,8 @@ import { CTX, Emitter, SCRATCH, sizeName, type Mem, type VReg } from './emitter.
 
 export const SCRATCH_MAP = '__scratch';
 export const RINGBUF_MAP = '__events';
+/** Per-CPU count of events the ring buffer had no room for. */
+export const LOST_MAP = '__lost';
 
 export class CodegenError extends Error {
   constructor(readonly loc: AST.Loc, message: string) {

@@ -11,7 +11,7 @@ import { onlineCpus, numPossibleCpus } from '../bpf/cpus.js';
 import { SysError } from '../bpf/sys.js';
 import type { Compiled, CompiledProbe } from '../compile.js';
 import { EVENT_HEADER, type EventSpec, type MapInfo } from '../analysis/resources.js';
-import { RINGBUF_MAP, SCRATCH_MAP } from '../codegen/gen.js';
+import { LOST_MAP, RINGBUF_MAP, SCRATCH_MAP } from '../codegen/gen.js';
 import { CompileError, type Diagnostic } from '../lang/diagnostics.js';
 import type { Loc } from '../lang/ast.js';
 import type { Attachment } from '../probes/provider.js';
@@ -89,6 +89,7 @@ export class Session {
     const ncpus = numPossibleCpus();
     this.maps.set(SCRATCH_MAP, BpfMap.create({ type: MapType.ARRAY, name: 'AT_scratch', keySize: 4, valueSize: c.scratchSize, maxEntries: ncpus }));
     this.maps.set(RINGBUF_MAP, BpfMap.ringbuf('AT_events', c.opts.ringSize));
+    this.maps.set(LOST_MAP, BpfMap.create({ type: MapType.PERCPU_ARRAY, name: 'AT_lost', keySize: 4, valueSize: 8, maxEntries: 1 }));
     for (const info of c.res.maps.values()) this.maps.set(info.name, createMap(info, c.opts.mapKeysMax));
     for (const k of c.res.stackMaps) {
       const name = k === 'k' ? KSTACK_MAP : USTACK_MAP;
@@ -161,7 +162,14 @@ export class Session {
     this.runSpecial('begin');
     this.drain();
     if (this.exitCode !== undefined) return;
-    this.poller = new Poller([this.ring!], { timeoutMs: 200, onError: (e) => this.fail(e) });
+    let rounds = 0;
+    this.poller = new Poller([this.ring!], {
+      timeoutMs: 200,
+      onError: (e) => this.fail(e),
+      onDrained: () => {
+        if (++rounds % 16 === 0) this.reportLost();
+      },
+    });
     this.poller.start();
   }
 
@@ -223,7 +231,7 @@ export class Session {
       this.drain();
       this.runSpecial('end');
       this.drain();
-      if (this.ring && this.ring.lost) this.sink.lost(this.ring.lost);
+      this.reportLost();
       if (printMaps) this.sink.exitMaps(this.snapshots());
     } finally {
       this.close();
@@ -252,6 +260,20 @@ export class Session {
       this.stackCache.set(key, ips);
     }
     return V.stack(!kernel, ips.slice(0, t.limit).map((addr) => ({ addr })), t.mode, kernel ? undefined : pid);
+  }
+
+  private reportedLost = 0n;
+  /** Reports events dropped since the last report (bpftrace prints `Lost N events`). */
+  reportLost(): void {
+    const m = this.maps.get(LOST_MAP);
+    if (!m) return;
+    const v = m.lookupPerCpu(Buffer.alloc(4));
+    let total = 0n;
+    for (const s of v ?? []) total += s.readBigUInt64LE(0);
+    if (total > this.reportedLost) {
+      this.sink.lost(Number(total - this.reportedLost));
+      this.reportedLost = total;
+    }
   }
 
   /** Non-empty maps, by name, as printed at exit. */
