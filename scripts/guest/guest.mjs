@@ -80,7 +80,9 @@ export async function runInGuest(command, opts = {}) {
   const m = opts.manifest ?? (await prepareGuest());
   const workDir = realpathSync(cwd);
   // The kernel command line splits on spaces and has no quoting init could rely on.
-  if (/\s/.test(workDir)) throw new Error(`runInGuest: the guest cannot run in '${workDir}' (white space in the path)`);
+  for (const p of [workDir, initPath]) {
+    if (/\s/.test(p)) throw new Error(`runInGuest: '${p}' has white space, which the kernel command line cannot carry`);
+  }
   removeOrphanedResults();
   const results = mkdtempSync(join(tmpdir(), `bpfkit-guest-${process.pid}-`));
   chmodSync(results, 0o755);
@@ -107,7 +109,8 @@ export async function runInGuest(command, opts = {}) {
     // caching every page of node's binary crosses 9p again under emulation.
     'rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose',
     'ro',
-    `init=${initPath}`,
+    // Through sh, so the script's mode bits (a checkout may lose them) do not matter.
+    'init=/bin/sh',
     'panic=-1',
     // Self-tests of crypto algorithms nobody here uses cost a second under emulation.
     'cryptomgr.notests',
@@ -115,6 +118,8 @@ export async function runInGuest(command, opts = {}) {
     'bpfkit.results=results',
     `bpfkit.work=${workDir}`,
     ...(opts.modules ? [`bpfkit.modules=${m.modules}`] : []),
+    // Arguments after -- go to init: sh runs our script.
+    '--', initPath,
   ].join(' ');
   const args = [
     // Dies with this process even if it is killed without a chance to clean up.

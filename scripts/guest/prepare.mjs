@@ -76,7 +76,9 @@ function readManifest() {
   try {
     const m = JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8'));
     if (m.recipe === RECIPE && existsSync(m.kernel) && existsSync(m.initrd)) return m;
-  } catch {}
+  } catch {
+    // No cache yet, or an unreadable one: it is rebuilt.
+  }
   return null;
 }
 
@@ -178,15 +180,23 @@ export async function prepareGuest({ refresh = false } = {}) {
   if (process.getuid?.() !== 0) throw new Error('preparing the guest needs root (apt-get, mount namespaces)');
   ensureHostTools();
   const cached = readManifest();
-  const version = refresh || !cached ? newestKernel() : cached.version;
+  if (refresh) aptUpdate();
+  let version = refresh || !cached ? newestKernel() : cached.version;
   if (cached && cached.version === version) return cached;
   mkdirSync(cacheDir, { recursive: true });
   let m;
-  try {
-    m = buildImage(version);
-  } catch (e) {
-    rmSync(join(cacheDir, `${version}.tmp-${process.pid}`), { recursive: true, force: true });
-    throw e;
+  for (;;) {
+    try {
+      m = buildImage(version);
+      break;
+    } catch (e) {
+      rmSync(join(cacheDir, `${version}.tmp-${process.pid}`), { recursive: true, force: true });
+      // Package lists older than the mirror name a kernel it no longer has.
+      if (aptUpdated) throw e;
+      log(`${e.message.split('\n')[0]}; retrying with fresh package lists`);
+      aptUpdate();
+      version = newestKernel();
+    }
   }
   const tmp = join(cacheDir, `manifest.json.tmp-${process.pid}`);
   writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');

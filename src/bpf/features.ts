@@ -124,7 +124,7 @@ export function hasHelper(helper: string | number, progType?: number): boolean {
       return true;
     }
     if (r.errno === errno.EPERM) return false;
-    return !/(unknown|invalid) func /.test(r.log) && !/helper call is not allowed/.test(r.log);
+    return !/(unknown|invalid) func /.test(r.log) && !/helper call is not allowed|program of this type cannot use helper/.test(r.log);
   });
 }
 

@@ -85,6 +85,11 @@ export class ProbeGen implements GenCtx {
         this.varHomes.set(name, { mem: m });
       }
     }
+    if (this.opts.pid !== undefined && !this.target.special && this.target.provider !== 'interval') {
+      // -p PID: every event probe fires only in that process.
+      e.call('get_current_pid_tgid');
+      e.emit(A.alu64Imm('rsh', A.R0, 32), A.jmpImm('jne', A.R0, this.opts.pid, this.exitLabel));
+    }
     if (probe.predicate) {
       e.at(probe.predicate.loc, 'predicate', () => {
         const v = this.int(probe.predicate!);

@@ -105,11 +105,11 @@ export function sumProgram(m: SumMap, progType: number, reads: ArgRead[], extra:
   return Program.load({ type: progType, name: uniquePrefix('psum'), insns: assemble(insns).bytes, ...extra });
 }
 
-/** Symbol address from `nm` (the first one named `name`). */
-export function nmAddress(bin: string, name: string): number {
-  for (const line of execFileSync('nm', [bin], { encoding: 'utf8' }).split('\n')) {
+/** Symbol address from `nm` (`nm -D` with `dynamic`): the first named `name`, any `@VERSION` aside. */
+export function nmAddress(bin: string, name: string, dynamic = false): number {
+  for (const line of execFileSync('nm', dynamic ? ['-D', bin] : [bin], { encoding: 'utf8' }).split('\n')) {
     const f = line.trim().split(/\s+/);
-    if (f.length === 3 && f[2] === name) return parseInt(f[0], 16);
+    if (f.length === 3 && f[2].replace(/@.*$/, '') === name) return parseInt(f[0], 16);
   }
   throw new Error(`nm: no ${name} in ${bin}`);
 }

@@ -8,12 +8,13 @@ import { dirname } from 'node:path';
 import { closeAll, onlineCpus, ProgType } from '../../src/bpf/index.js';
 import { Trace } from '../../src/index.js';
 import { splitAttachPoint } from '../../src/lang/attach.js';
+import { locOf, START } from '../../src/lang/loc.js';
 import { uprobeProvider, uretprobeProvider } from '../../src/probes/uprobe.js';
 import { ProbeError, type ArgRead, type ExpandEnv, type Provider, type ProbeTarget } from '../../src/probes/provider.js';
 import { listProbes } from '../../src/probes/list.js';
 import { providers } from '../../src/probes/index.js';
 import { compileC, isRoot } from '../lib/fixtures.js';
-import { startWorkload } from './bpf-helpers.js';
+import { startWorkload, type Workload } from './bpf-helpers.js';
 import { instructionAddresses, nmAddress, readelfFileOffset, sumProgram, SumMap } from './probes-helpers.js';
 
 after(() => closeAll());
@@ -37,7 +38,7 @@ function funcsBinNoPie(): string {
 
 function expand(p: Provider, raw: string, env: Partial<ExpandEnv> = {}): ProbeTarget[] {
   const { provider, parts } = splitAttachPoint(raw);
-  return p.expand({ kind: 'AttachPoint', loc: undefined as never, raw, provider, parts }, { positional: [], ...env });
+  return p.expand({ kind: 'AttachPoint', loc: locOf(START, START), raw, provider, parts }, { positional: [], ...env });
 }
 
 function attachEnv(pid?: number) {
@@ -120,7 +121,7 @@ test('binaries resolve through PATH and libraries through the loader cache', () 
   const ldconfig = execFileSync('ldconfig', ['-p'], { encoding: 'utf8' });
   const libc = /libc\.so\.6 \(libc6,x86-64\) => (\S+)/.exec(ldconfig)![1];
   assert.equal(malloc.name, `uprobe:${libc}:malloc`);
-  assert.equal(malloc.data.offset, readelfFileOffset(libc, parseInt(execFileSync('sh', ['-c', `nm -D ${libc} | awk '$3 == "malloc" {print $1}'`], { encoding: 'utf8' }), 16)));
+  assert.equal(malloc.data.offset, readelfFileOffset(libc, nmAddress(libc, 'malloc', true)));
 });
 
 test('unknown binaries and symbols are errors that say which', () => {
@@ -243,12 +244,13 @@ function mapEntries(maps: { name: string; entries: { key: unknown[]; value: unkn
   return m.entries.map((e) => [e.key.map((k) => String((k as { value: unknown }).value)).join(','), e.value]).sort() as [string, unknown][];
 }
 
-async function traceRun(program: string, bin: string, opts: { pid?: boolean } = {}): Promise<{ name: string; entries: { key: unknown[]; value: unknown }[] }[]> {
+async function traceRun(program: string, bin: string, opts: { pid?: boolean; alongside?: Workload } = {}): Promise<{ name: string; entries: { key: unknown[]; value: unknown }[] }[]> {
   const w = startWorkload(bin, [String(N)]);
   try {
     const tr = await Trace.start(program.replaceAll('$PID', String(w.pid)), opts.pid ? { pid: w.pid } : {});
     w.go();
-    await w.done;
+    opts.alongside?.go();
+    await Promise.all([w.done, opts.alongside?.done]);
     const r = await tr.stop();
     assert.equal(r.exitCode, 0);
     return r.maps as never;
@@ -283,9 +285,7 @@ test('bpftrace program: -p limits a library uprobe to that process', { skip: roo
   const bin = funcsBin();
   const other = startWorkload(bin, [String(N)]);
   try {
-    other.go();
-    const maps = await traceRun(`uprobe:${lib()}:bpfkit_lib_add { @[arg1] = count(); }`, bin, { pid: true });
-    await other.done;
+    const maps = await traceRun(`uprobe:${lib()}:bpfkit_lib_add { @[arg1] = count(); }`, bin, { pid: true, alongside: other });
     assert.deepEqual(mapEntries(maps, '@'), [['10', BigInt(N)]]);
   } finally {
     other.child.kill();
