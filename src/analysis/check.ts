@@ -622,6 +622,10 @@ export class Checker implements TypeCtx {
     return ct.size * (spec.arrayLen ?? 1);
   }
 
+  lookupCType(name: string): CType | undefined {
+    return this.ctypes.lookup(name);
+  }
+
   ctypeOfSpec(spec: AST.TypeSpec): CType | undefined {
     const it = INT_TYPES[spec.name];
     if (it) return { name: spec.name, kind: 'int', size: it[0], signed: it[1] };

@@ -137,9 +137,9 @@ export function tyName(t: Ty): string {
   }
 }
 
-/** Widens two integer types the way bpftrace's arithmetic does: 64-bit, signed if either is. */
+/** Widens two integer types the way bpftrace's arithmetic does: 64-bit, signed only if both are. */
 export function arithResult(a: Ty, b: Ty): Ty {
-  const signed = (a.k === 'int' && a.signed) || (b.k === 'int' && b.signed);
+  const signed = a.k === 'int' && a.signed && b.k === 'int' && b.signed;
   return signed ? i64 : u64;
 }
 

@@ -113,6 +113,11 @@ export const ProgLoadAttr = {
   logTrueSize: 140,
 } as const;
 
+export const BtfLoadAttr = { btf: 0, logBuf: 8, btfSize: 16, logSize: 20, logLevel: 24, logTrueSize: 28 } as const;
+
+/** struct bpf_func_info, the records of ProgLoadAttr.funcInfo. */
+export const FUNC_INFO_REC_SIZE = 8;
+
 export const TestRunAttr = {
   progFd: 0, retval: 4, dataSizeIn: 8, dataSizeOut: 12, dataIn: 16, dataOut: 24, repeat: 32, duration: 36,
   ctxSizeIn: 40, ctxSizeOut: 44, ctxIn: 48, ctxOut: 56, flags: 64, cpu: 68, batchSize: 72,

@@ -101,9 +101,10 @@ export function hasFexit(): boolean {
 }
 
 /**
- * The helper's availability in a program type. The verifier names an
- * unavailable helper "unknown func" (or "invalid func" on older kernels)
- * before it looks at arguments, so a call with garbage arguments tells.
+ * The helper's availability in a program type. The verifier rejects an
+ * unavailable helper before it looks at arguments ("unknown func", "invalid
+ * func" on older kernels, "program of this type cannot use helper" on newer
+ * ones), so a call with garbage arguments tells by the log's wording.
  */
 export function hasHelper(helper: string | number, progType?: number): boolean {
   const id = typeof helper === 'number' ? helper : helperId(helper);

@@ -3,6 +3,8 @@
 // talks to sys.ts.
 export * as asm from './asm/index.js';
 export { Attr, cString, objName } from './attr.js';
+export { BtfLoadError, btfIdent, buildFuncBtf, closeBtf, loadBtf, loadFuncInfo, MAP_ELEM_CALLBACK_PARAMS } from './btfgen.js';
+export type { BtfFunc, FuncBtf, SubprogInfo } from './btfgen.js';
 export { numPossibleCpus, onlineCpus, pageSize, parseCpuList, possibleCpus } from './cpus.js';
 export { NotSupportedError } from './errors.js';
 export { closeAll, installExitHandlers, trackFd, trackResource, tracked, untrackFd } from './fds.js';

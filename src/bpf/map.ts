@@ -349,10 +349,14 @@ export class BpfMap {
         }
         throw new SysError(`lookup_batch in map ${this.name}`, -r);
       }
+      // One copy per round; entries are views into it, so the scratch
+      // Buffers can be reused by the next round.
+      const ks = Buffer.from(keys.subarray(0, n * this.keySize));
+      const vs = Buffer.from(values.subarray(0, n * this.fullValueSize));
       for (let i = 0; i < n; i++) {
         out.push([
-          Buffer.from(keys.subarray(i * this.keySize, (i + 1) * this.keySize)),
-          Buffer.from(values.subarray(i * this.fullValueSize, (i + 1) * this.fullValueSize)),
+          ks.subarray(i * this.keySize, (i + 1) * this.keySize),
+          vs.subarray(i * this.fullValueSize, (i + 1) * this.fullValueSize),
         ]);
       }
       if (r === -errno.ENOENT) return out;

@@ -3,7 +3,7 @@
 // and us a large buffer. Only a failed load is repeated with the log, which
 // then becomes the error the user sees.
 import { release } from 'node:os';
-import { Attr, InfoAttr, ProgInfo, ProgLoadAttr, TestRunAttr, cString, objName } from './attr.js';
+import { Attr, FUNC_INFO_REC_SIZE, InfoAttr, ProgInfo, ProgLoadAttr, TestRunAttr, cString, objName } from './attr.js';
 import { trackFd, untrackFd } from './fds.js';
 import { BpfCmd, SysError, bpf, bpfTry, close, errno } from './sys.js';
 
@@ -69,6 +69,14 @@ export interface ProgramSpec {
   fdArray?: Int32Array;
   /** Start with a verifier log at this level (1 or 2) instead of only on failure. */
   logLevel?: number;
+  /** BTF object (btfgen.ts loadBtf) that funcInfo's type ids refer to. */
+  btfFd?: number;
+  /**
+   * One record per subprogram, in instruction order, the main program first
+   * at 0: the verifier demands them once the program takes a subprogram's
+   * address (bpf_for_each_map_elem callbacks).
+   */
+  funcInfo?: { insnOff: number; typeId: number }[];
 }
 
 const MIN_LOG = 64 * 1024;
@@ -160,6 +168,15 @@ function loadAttr(spec: ProgramSpec, name: string, logLevel: number, log: Buffer
   if (spec.attachProgFd !== undefined) a.u32(ProgLoadAttr.attachProgFd, spec.attachProgFd);
   else if (spec.attachBtfObjFd !== undefined) a.u32(ProgLoadAttr.attachBtfObjFd, spec.attachBtfObjFd);
   if (spec.fdArray) a.ptr(ProgLoadAttr.fdArray, spec.fdArray);
+  if (spec.btfFd !== undefined) a.u32(ProgLoadAttr.progBtfFd, spec.btfFd);
+  if (spec.funcInfo?.length) {
+    const fi = Buffer.alloc(spec.funcInfo.length * FUNC_INFO_REC_SIZE);
+    spec.funcInfo.forEach((r, i) => {
+      fi.writeUInt32LE(r.insnOff, i * FUNC_INFO_REC_SIZE);
+      fi.writeUInt32LE(r.typeId, i * FUNC_INFO_REC_SIZE + 4);
+    });
+    a.u32(ProgLoadAttr.funcInfoRecSize, FUNC_INFO_REC_SIZE).ptr(ProgLoadAttr.funcInfo, fi).u32(ProgLoadAttr.funcInfoCnt, spec.funcInfo.length);
+  }
   if (log) {
     a.u32(ProgLoadAttr.logLevel, logLevel).u32(ProgLoadAttr.logSize, log.length).ptr(ProgLoadAttr.logBuf, log);
   }

@@ -6,7 +6,37 @@ import type { Call, Expr } from '../lang/ast.js';
 import { isScalar, strTy, tyName, u64, none, type Ty } from '../analysis/types.js';
 import type { EventKind } from '../analysis/resources.js';
 import type { FnBuiltin, GenCtx, TypeCtx } from './registry.js';
-import { checkPrintfArgs } from './printf-check.js';
+import { checkFormatArgs, parseFormat } from '../output/printf.js';
+
+/** bpftrace's name for a value's type in printf diagnostics. */
+function fmtKind(t: Ty): string {
+  switch (t.k) {
+    case 'int':
+      if (t.fmt === 'ksym' || t.fmt === 'usym' || t.fmt === 'timestamp' || t.fmt === 'username') return t.fmt;
+      return 'integer';
+    case 'ptr':
+      return 'pointer';
+    case 'ctx':
+      return 'integer';
+    case 'str':
+      return 'string';
+    case 'buf':
+      return 'buffer';
+    case 'stack':
+      return t.kernel ? 'kstack' : 'ustack';
+    case 'macaddr':
+      return 'mac_address';
+    case 'usym':
+      return 'usym';
+    default:
+      return t.k;
+  }
+}
+
+/** Checks a printf-style call's arguments against its format, with bpftrace's wording. */
+export function checkPrintfArgs(fn: string, fmt: string, args: Ty[]): string | undefined {
+  return checkFormatArgs(parseFormat(fmt), args.map(fmtKind), fn);
+}
 
 function countArgs(call: Call, t: TypeCtx, min: number, max: number): void {
   const n = call.args.length;
@@ -37,7 +67,7 @@ function formatted(kind: EventKind, names: string[], opts: { unsafe?: boolean; e
     names,
     unsafe: opts.unsafe,
     type(call, t) {
-      countArgs(call, t, 1, 8);
+      countArgs(call, t, 1, 129);
       const fmt = t.literalString(call.args[0], call.name, 'first argument');
       const tys = call.args.slice(1).map((a) => {
         const ty = t.typeOf(a);
@@ -149,7 +179,7 @@ const time: FnBuiltin = {
 const cat: FnBuiltin = {
   names: ['cat'],
   type(call, t) {
-    countArgs(call, t, 1, 8);
+    countArgs(call, t, 1, 129);
     const fmt = t.literalString(call.args[0], 'cat');
     const tys = call.args.slice(1).map((a) => argTy(t.typeOf(a)));
     const err = checkPrintfArgs('cat', fmt, tys);

@@ -3,7 +3,7 @@
 // emission side by side; compile.ts collects them into one Registry and hands
 // it to the type pass and the code generator, which never import a builtin.
 import type { Builtin, Call, Expr, Loc } from '../lang/ast.js';
-import type { Ty } from '../analysis/types.js';
+import type { CType, Ty } from '../analysis/types.js';
 import type { MapInfo, Resources, EventSpec, EventKind } from '../analysis/resources.js';
 import type { CtxRead, ProbeTarget } from '../probes/provider.js';
 import type { Emitter, Mem, VReg } from '../codegen/emitter.js';
@@ -54,6 +54,8 @@ export interface TypeCtx {
   literalInt(e: Expr, fn: string, what?: string): bigint;
   /** Folds an integer constant expression, or undefined when it is not constant. */
   constValue(e: Expr): bigint | undefined;
+  /** A C type by name (`struct task_struct`) from the program's definitions or BTF. */
+  lookupCType(name: string): CType | undefined;
 }
 
 export interface GenCtx {

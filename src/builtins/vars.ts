@@ -25,7 +25,15 @@ const uid = helperVar(['uid'], u32, 'get_current_uid_gid', [A.mov32Reg(A.R0, A.R
 const gid = helperVar(['gid'], u32, 'get_current_uid_gid', [A.alu64Imm('rsh', A.R0, 32)]);
 const nsecs = helperVar(['nsecs'], u64, 'ktime_get_ns');
 const cpu = helperVar(['cpu'], u32, 'get_smp_processor_id');
-const curtask = helperVar(['curtask'], u64, 'get_current_task');
+const curtaskInt = helperVar(['curtask'], u64, 'get_current_task');
+// With BTF, curtask is a `struct task_struct *` (curtask->pid works), as in bpftrace.
+const curtask: VarBuiltin = {
+  ...curtaskInt,
+  type: (_b, t) => {
+    const task = t.lookupCType('struct task_struct');
+    return task ? { k: 'ptr', to: task, size: 8 } : u64;
+  },
+};
 const rand = helperVar(['rand'], u32, 'get_prandom_u32');
 const cgroup = helperVar(['cgroup'], u64, 'get_current_cgroup_id');
 const numaid = helperVar(['numaid'], u32, 'get_numa_node_id');

@@ -51,8 +51,14 @@ export class Emitter {
   private nextLabel = 0;
   /** Stack of loop contexts for break/continue. */
   readonly loops: { brk: string; cont: string }[] = [];
+  /**
+   * Entry labels of the subprograms (map-iteration callbacks) appended after
+   * the main program, in order: the loader describes each in BTF func_info.
+   */
+  readonly funcs: string[] = [];
 
-  constructor(readonly name: string) {}
+  /** `labelPrefix` keeps the labels of a subprogram emitted separately distinct from its caller's. */
+  constructor(readonly name: string, private readonly labelPrefix = '') {}
 
   /** Sets the source construct that following instructions are attributed to. */
   at<T>(loc: Loc | undefined, text: string | undefined, fn: () => T): T {
@@ -76,7 +82,7 @@ export class Emitter {
   }
 
   newLabel(hint = 'L'): string {
-    return `${hint}${this.nextLabel++}`;
+    return `${this.labelPrefix}${hint}${this.nextLabel++}`;
   }
   label(name: string): void {
     this.insns.push(A.label(name));
@@ -242,6 +248,49 @@ export class Emitter {
     const i = A.ldMapFd(r, 0);
     i.comment = map.startsWith('__') ? map.slice(2) : `@${map}`;
     this.emit(i);
+  }
+
+  /**
+   * Drops instructions no path from the entry reaches (code after exit() or
+   * return in a block): the verifier rejects unreachable instructions, while
+   * bpftrace's programs may contain them.
+   */
+  prune(): void {
+    const labels = new Map<string, number>();
+    this.insns.forEach((i, n) => {
+      if (i.labelDef !== undefined) labels.set(i.labelDef, n);
+    });
+    const live = new Uint8Array(this.insns.length);
+    const work = [0];
+    while (work.length) {
+      let n = work.pop()!;
+      while (n < this.insns.length && !live[n]) {
+        live[n] = 1;
+        const i = this.insns[n];
+        const cls = A.bpfClass(i.code);
+        const isJmp = i.labelDef === undefined && (cls === A.BPF_JMP || cls === A.BPF_JMP32);
+        const op = A.bpfOp(i.code);
+        if (isJmp && op === A.BPF_EXIT) break;
+        if (isJmp && op !== A.BPF_CALL && i.target !== undefined) {
+          const t = labels.get(i.target);
+          if (t !== undefined) work.push(t);
+          if (op === A.BPF_JA) break;
+        }
+        n++;
+      }
+    }
+    if (live.every((x) => x)) return;
+    const newIndex = new Int32Array(this.insns.length).fill(-1);
+    const kept: Insn[] = [];
+    this.insns.forEach((i, n) => {
+      if (live[n] || i.labelDef !== undefined) {
+        newIndex[n] = kept.length;
+        kept.push(i);
+      }
+    });
+    this.insns.splice(0, this.insns.length, ...kept);
+    const relocs = this.relocs.filter((r) => newIndex[r.index] >= 0).map((r) => ({ ...r, index: newIndex[r.index] }));
+    this.relocs.splice(0, this.relocs.length, ...relocs);
   }
 
   /** Moves a pending relocation list forward when instructions are inserted before them. */

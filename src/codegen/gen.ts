@@ -10,6 +10,7 @@ import { EVENT_HEADER, keyLayout, mapKeySize, mapValueSize, type EventSpec, type
 import { ctypeToTy, isScalar, type CType, type Ty } from '../analysis/types.js';
 import type { ProbeTypes } from '../analysis/check.js';
 import { CTX, Emitter, SCRATCH, sizeName, type Mem, type VReg } from './emitter.js';
+import { appendCallbacks, emitForMap, forMapVars, type Subprog } from './formap.js';
 
 export const SCRATCH_MAP = '__scratch';
 export const RINGBUF_MAP = '__events';
@@ -28,9 +29,13 @@ export interface GeneratedProbe {
 }
 
 export class ProbeGen implements GenCtx {
-  readonly e: Emitter;
+  /** The emitter being written; formap.ts swaps in a callback's own while it emits a loop body. */
+  e: Emitter;
   private varHomes = new Map<string, Operand>();
-  private exitLabel: string;
+  /** Where leaving the probe jumps (in a callback: the path that stops the iteration and flags the return). */
+  exitLabel: string;
+  /** Map-iteration callbacks, appended after the main program's exit. */
+  readonly subprogs: Subprog[] = [];
 
   constructor(
     readonly reg: Registry,
@@ -72,9 +77,15 @@ export class ProbeGen implements GenCtx {
     e.emit(A.mov64Reg(A.R2, A.R10), A.alu64Imm('add', A.R2, key));
     e.call('map_lookup_elem');
     e.emit(A.jmpImm('jeq', A.R0, 0, this.exitLabel), A.mov64Reg(SCRATCH, A.R0));
-    // Scalar variables are zero until assigned, as in bpftrace.
+    // Scalar variables are zero until assigned, as in bpftrace. Those a
+    // for-map body touches live in scratch: the callback has its own frame.
+    const shared = forMapVars(probe.body);
     for (const [name, ty] of this.pt.vars) {
-      if (isScalar(ty)) {
+      if (isScalar(ty) && shared.has(name)) {
+        const m = e.scratch(8);
+        e.storeImm('dw', m, 0, 0);
+        this.varHomes.set(name, { mem: m });
+      } else if (isScalar(ty)) {
         const v = e.vreg();
         e.emit(A.mov64Imm(A.R0, 0));
         e.set(v, A.R0);
@@ -101,6 +112,9 @@ export class ProbeGen implements GenCtx {
     this.block(probe.body);
     e.label(this.exitLabel);
     e.emit(A.mov64Imm(A.R0, 0), A.exit());
+    e.prune();
+    // After pruning: callbacks are reached through ldFunc, which prune() does not follow.
+    appendCallbacks(this);
     return e;
   }
 
@@ -110,7 +124,7 @@ export class ProbeGen implements GenCtx {
 
   // ------------------------------------------------------------- statements
 
-  private block(b: AST.Block): void {
+  block(b: AST.Block): void {
     for (const s of b.stmts) this.stmt(s);
   }
 
@@ -168,33 +182,34 @@ export class ProbeGen implements GenCtx {
       }
       case 'ForRange': {
         const home = this.varHomes.get(s.var)!;
-        if (!('reg' in home)) throw new CodegenError(s.loc, 'internal: range variable not scalar');
+        if (!isScalar(this.pt.vars.get(s.var)!)) throw new CodegenError(s.loc, 'internal: range variable not scalar');
         const endV = this.int(s.end);
         const startV = this.int(s.start);
         e.get(startV, A.R0);
-        e.set(home.reg, A.R0);
+        this.varSet(home, A.R0);
         e.free(startV);
         const top = e.newLabel('for');
         const cont = e.newLabel('fnext');
         const end = e.newLabel('fend');
         e.label(top);
-        e.get(home.reg, A.R0);
+        this.varGet(home, A.R0);
         e.get(endV, A.R1);
         e.emit(A.jmpReg('jsge', A.R0, A.R1, end));
         e.loops.push({ brk: end, cont });
         this.block(s.body);
         e.loops.pop();
         e.label(cont);
-        e.get(home.reg, A.R0);
+        this.varGet(home, A.R0);
         e.emit(A.alu64Imm('add', A.R0, 1));
-        e.set(home.reg, A.R0);
+        this.varSet(home, A.R0);
         e.emit(A.ja(top));
         e.label(end);
         e.free(endV);
         return;
       }
       case 'ForMap':
-        throw new CodegenError(s.loc, 'for loops over maps need bpf_for_each_map_elem callbacks, which bpfkit does not generate yet; print the map or use a tracepoint-side aggregation');
+        emitForMap(this, s);
+        return;
       case 'Break':
         e.emit(A.ja(e.loops[e.loops.length - 1].brk));
         return;
@@ -278,24 +293,40 @@ export class ProbeGen implements GenCtx {
     if (!home) throw new CodegenError(loc, `internal: no home for $${name}`);
     const ty = this.pt.vars.get(name)!;
     if (op !== '=') {
-      if (!('reg' in home)) throw new CodegenError(loc, 'compound assignment on a non-integer variable');
+      if (!isScalar(ty)) throw new CodegenError(loc, 'compound assignment on a non-integer variable');
       const v = this.int(value);
-      e.get(home.reg, A.R0);
+      this.varGet(home, A.R0);
       e.get(v, A.R1);
       this.aluOp(op.slice(0, -1) as AST.BinaryOp, A.R0, A.R1, ty.k === 'int' && ty.signed);
-      e.set(home.reg, A.R0);
+      this.varSet(home, A.R0);
       e.free(v);
       return;
     }
     const src = this.expr(value);
-    if ('reg' in home) {
+    if (isScalar(ty)) {
       if (!('reg' in src)) throw new CodegenError(loc, 'internal: scalar variable from memory');
       e.get(src.reg, A.R0);
-      e.set(home.reg, A.R0);
+      this.varSet(home, A.R0);
       e.free(src.reg);
-    } else {
+    } else if ('mem' in home) {
       this.storeValue(home.mem, src, this.typeOf(value), ty.size, ty);
     }
+  }
+
+  /** Scalar variables live in a vreg, or in scratch when a for-map callback shares them. */
+  private varGet(home: Operand, r: number): void {
+    if ('reg' in home) this.e.get(home.reg, r);
+    else this.e.load('dw', r, home.mem);
+  }
+  private varSet(home: Operand, r: number): void {
+    if ('reg' in home) this.e.set(home.reg, r);
+    else this.e.store('dw', home.mem, 0, r);
+  }
+
+  varInfo(name: string): { home: Operand; ty: Ty } | undefined {
+    const home = this.varHomes.get(name);
+    const ty = this.pt.vars.get(name);
+    return home && ty ? { home, ty } : undefined;
   }
 
   // ------------------------------------------------------------ expressions
@@ -344,9 +375,9 @@ export class ProbeGen implements GenCtx {
         return { reg: e.constant(this.opts.positional.length) };
       case 'Var': {
         const home = this.varHomes.get(ex.name)!;
-        if ('reg' in home) {
+        if (isScalar(this.pt.vars.get(ex.name)!)) {
           const v = e.vreg();
-          e.get(home.reg, A.R0);
+          this.varGet(home, A.R0);
           e.set(v, A.R0);
           return { reg: v };
         }
@@ -511,7 +542,8 @@ export class ProbeGen implements GenCtx {
     if ((lt.k === 'buf' || lt.k === 'inet' || lt.k === 'macaddr') && lt.k === rt.k) return this.memCompare(ex, lt.size);
     const l = this.int(ex.left);
     const r = this.int(ex.right);
-    const signed = (lt.k === 'int' && lt.signed) || (rt.k === 'int' && rt.signed);
+    // bpftrace compares (and shifts) signed only when both sides are signed.
+    const signed = lt.k === 'int' && lt.signed && rt.k === 'int' && rt.signed;
     e.get(l, A.R0);
     e.get(r, A.R1);
     e.free(r);
@@ -657,11 +689,11 @@ export class ProbeGen implements GenCtx {
     const delta = ex.op === '++' ? 1 : -1;
     if (ex.target.kind === 'Var') {
       const home = this.varHomes.get(ex.target.name)!;
-      if (!('reg' in home)) throw new CodegenError(ex.loc, 'internal: ++ on aggregate');
-      e.get(home.reg, A.R0);
+      if (!isScalar(this.pt.vars.get(ex.target.name)!)) throw new CodegenError(ex.loc, 'internal: ++ on aggregate');
+      this.varGet(home, A.R0);
       if (!ex.prefix) e.set(out, A.R0);
       e.emit(A.alu64Imm('add', A.R0, delta));
-      e.set(home.reg, A.R0);
+      this.varSet(home, A.R0);
       if (ex.prefix) e.set(out, A.R0);
       return out;
     }

@@ -20,7 +20,7 @@ const PUNCTS = [
 ];
 
 const IDENT = /[_a-zA-Z][_a-zA-Z0-9]*/y;
-const INT_SUFFIX = '(?:[uU]|[uU]?[lL]?[lL])?';
+const INT_SUFFIX = '(?:[uU]?[lL]?[lL]|[uU])?';
 const SCI = new RegExp(`([0-9](?:[0-9_]*[0-9])?)[eE]([0-9](?:[0-9_]*[0-9])?)${INT_SUFFIX}`, 'y');
 const HEX = /0[xX]([0-9a-fA-F]+)/y;
 const DEC = new RegExp(`([0-9](?:[0-9_]*[0-9])?)${INT_SUFFIX}`, 'y');

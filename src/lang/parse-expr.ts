@@ -146,13 +146,19 @@ function isCastAhead(ps: ParserState): boolean {
   return isPunct(b, '[') && ps.peek(3).kind === 'int' && isPunct(ps.peek(4), ']') && isPunct(ps.peek(5), ')');
 }
 
+/** The end of a token that follows `struct X`, before the lexer's one-column shift. */
+function trueEnd(t: Token): Loc {
+  const end = { line: t.loc.endLine, col: t.loc.endCol - 1, offset: t.start + t.text.length };
+  return locOf(end, end);
+}
+
 function parseCast(ps: ParserState): Expr {
   const lp = ps.next();
   const type = parseType(ps);
   const rp = ps.expect(')', [')', '*']);
   const expr = parseUnary(ps);
   // The parenthesised type alone.
-  const loc = span(lp.loc, rp.loc);
+  const loc = span(lp.loc, TAG_WORDS.has(type.name.split(' ')[0]) ? trueEnd(rp) : rp.loc);
   return ps.setSpan({ kind: 'Cast', loc, type, expr }, span(lp.loc, ps.spanOf(expr)));
 }
 
@@ -169,12 +175,6 @@ export function parseType(ps: ParserState): TypeSpec {
     if (id.kind !== 'ident') ps.fail(id, ['identifier']);
     last = ps.next();
     name += ' ' + id.text;
-    // bpftrace's range for `struct X` runs through the character that ends it.
-    const term = ps.peek();
-    if (isPunct(term, '*') || isPunct(term, ')') || isPunct(term, ',')) {
-      const end = { line: term.loc.endLine, col: term.loc.endCol - 1, offset: term.start + 1 };
-      tagEnd = locOf(end, end);
-    }
   } else if (C_INT_WORDS.has(first.text)) {
     for (let w = ps.peek(); w.kind === 'ident' && C_INT_WORDS.has(w.text); w = ps.peek()) {
       last = ps.next();
@@ -186,6 +186,10 @@ export function parseType(ps: ParserState): TypeSpec {
     last = ps.next();
     pointer++;
   }
+  // bpftrace's range for `struct X *` runs through the `)` or `,` that ends
+  // it, at that character's true column (see the lexer's inTagType).
+  const term = ps.peek();
+  if (TAG_WORDS.has(first.text) && (isPunct(term, ')') || isPunct(term, ','))) tagEnd = trueEnd(term);
   let arrayLen: number | null = null;
   if (isPunct(ps.peek(), '[')) {
     ps.next();

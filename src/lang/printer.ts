@@ -29,7 +29,7 @@ export function printAst(p: Program, opts: PrintOptions = {}): string {
     }
   }
   for (const probe of p.probes) {
-    for (const ap of probe.attachPoints) w.line(1, ap.raw);
+    for (const ap of probe.attachPoints) w.line(1, [ALIASES[ap.provider] ?? ap.provider, ...ap.parts].join(':'));
     if (probe.predicate) {
       w.line(2, 'pred');
       w.expr(probe.predicate, 3);
@@ -38,6 +38,13 @@ export function printAst(p: Program, opts: PrintOptions = {}): string {
   }
   return out.join('\n') + '\n';
 }
+
+/** bpftrace prints providers by their full names. */
+const ALIASES: Readonly<Record<string, string>> = {
+  t: 'tracepoint', k: 'kprobe', kr: 'kretprobe', u: 'uprobe', ur: 'uretprobe', U: 'usdt', p: 'profile',
+  i: 'interval', s: 'software', h: 'hardware', f: 'kfunc', fr: 'kretfunc', w: 'watchpoint', aw: 'asyncwatchpoint',
+  rt: 'rawtracepoint', it: 'iter', fentry: 'kfunc', fexit: 'kretfunc',
+};
 
 function intText(v: bigint): string {
   // bpftrace holds literals as int64.
@@ -167,11 +174,14 @@ class Writer {
         return;
       case 'Call':
         this.line(d, `call: ${e.name}${a}`);
-        for (const x of e.args) this.expr(x, d + 1);
+        for (const x of e.args) {
+          if ((e.name === 'kstack' || e.name === 'ustack') && x.kind === 'Builtin') this.line(d + 1, `stack_mode: ${x.name}${this.annotate(x)}`);
+          else this.expr(x, d + 1);
+        }
         return;
       case 'Sizeof':
         this.line(d, `call: sizeof${a}`);
-        if (e.arg.kind === 'TypeSpec') this.line(d + 1, `identifier: ${typeText(e.arg)}`);
+        if (e.arg.kind === 'TypeSpec') this.line(d + 1, `identifier: ${typeText(e.arg)}${a}`);
         else this.expr(e.arg, d + 1);
         return;
       case 'Offsetof':

@@ -6,8 +6,9 @@
 // ending in a conversion to snprintf(); the text after the last conversion is
 // written as-is. So "%%" turns into "%" before a conversion but stays "%%"
 // after the last one (or in a format with none). That is reproduced here.
-// Beyond 0.17 we also accept the flags "+", " ", "#" and %i, as later
-// bpftrace does; 0.17 rejects those formats.
+// Beyond 0.17 we also accept the flags "+", "#" and %i, as later bpftrace
+// does; 0.17 rejects those formats. Not " ": the second "%" of "%% done"
+// would read as "% d".
 import { byteChar, decodeBytes, encodeOutput } from './bytes.js';
 import { bufText, valueText } from './scalars.js';
 import type { Symbolizer, Value } from './value.js';
@@ -36,7 +37,7 @@ export interface FormatSpec {
   conversions: Conversion[];
 }
 
-const SPEC = /%([-+ #0]*)(\d+)?(?:\.(\d*))?(?:(hh|h|ll|l|j|z|t)?([diuxXop])|(rx|rh|[csr]))/y;
+const SPEC = /%([-+#0]*)(\d+)?(?:\.(\d*))?(?:(hh|h|ll|l|j|z|t)?([diuxXop])|(rx|rh|[csr]))/y;
 
 /** Matches one conversion exactly at `pos`, or returns undefined. */
 function matchAt(fmt: string, pos: number): Conversion | undefined {

@@ -4,6 +4,7 @@
 // value), and fexit's return value follows the last argument. This file also
 // knows which tracepoints cover a kernel function's event, the advice given
 // when neither kprobes nor fentry can be used.
+import { readFileSync } from 'node:fs';
 import type { AttachPoint } from '../lang/ast.js';
 import { attachTracing } from '../bpf/link.js';
 import { hasFentry, hasFexit } from '../bpf/features.js';
@@ -13,7 +14,6 @@ import { CTypes } from '../analysis/ctypes.js';
 import { ctypeToTy, type CType } from '../analysis/types.js';
 import { splitAttachPoint } from '../lang/attach.js';
 import { listEvents, tracefsPath } from './tracefs.js';
-import { readFileSync } from 'node:fs';
 import { globToRegExp, hasWildcard, ProbeError, type ArgsField, type CtxRead, type Provider, type ProbeTarget } from './provider.js';
 
 // ---------------------------------------------------------------- tracepoint hints
@@ -322,6 +322,8 @@ function makeFentryProvider(ret: boolean, names: string[], opts: FentryOptions):
     },
     list(pattern, verbose) {
       const { provider, parts } = splitAttachPoint(pattern);
+      // A provider wildcard lists kfuncs only where they can be used, as bpftrace does.
+      if (hasWildcard(provider) && fentryUnavailable(ret)) return [];
       const shown = provider === 'kfunc' || provider === 'kretfunc' || hasWildcard(provider) ? (ret ? 'kretfunc' : 'kfunc') : kind;
       const spec = parts.length === 0 ? { module: '*', func: '*' } : parts.length === 1 ? { module: '*', func: parts[0] } : kernelFuncSpec(parts, kind);
       const out: string[] = [];

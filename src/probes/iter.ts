@@ -48,14 +48,13 @@ export function hasIterators(): boolean {
 function iterArgs(btf: Btf, name: string, maxStrlen: number): ArgsField[] {
   const id = btf.findByName(`bpf_iter__${name}`, 'struct');
   if (id === undefined) throw new ProbeError(`iter:${name} is not available: this kernel's BTF has no struct bpf_iter__${name}`);
-  const t = btf.type(id);
-  if (t.kind !== 'struct') throw new ProbeError(`iter:${name}: bpf_iter__${name} is not a struct`);
+  // The fields sit in anonymous unions (__bpf_md_ptr), which members() flattens.
   const out: ArgsField[] = [];
-  for (const m of t.members) {
-    if (m.name === 'meta' || m.name === '') continue;
-    const ctype = ctypes.fromBtf(m.typeId);
+  for (const m of ctypes.fromBtf(id).members?.() ?? []) {
+    if (m.name === 'meta') continue;
+    const ctype = m.type;
     const size = ctype.kind === 'int' || ctype.kind === 'enum' ? ((ctype.size === 1 || ctype.size === 2 || ctype.size === 4 ? ctype.size : 8) as 1 | 2 | 4 | 8) : 8;
-    const read: CtxRead = { kind: 'ctx', off: m.bitOffset / 8, size, signed: !!ctype.signed };
+    const read: CtxRead = { kind: 'ctx', off: m.offset, size, signed: !!ctype.signed };
     out.push({ name: m.name, ty: ctypeToTy(ctype, maxStrlen), ctype, read, user: false });
   }
   return out;

@@ -13,7 +13,7 @@ import { kallsyms, kernelFunctions } from '../symbols/kallsyms.js';
 import { ARG_OFFSETS } from '../symbols/regs.js';
 import { entryArgRead, RETVAL_READ } from './uprobe.js';
 import { fentryTarget, fentryUnavailable, findKernelFuncs, funcContext, traceableFunctions, tracepointHint } from './fentry.js';
-import { globToRegExp, hasWildcard, ProbeError, type CtxRead, type ListEnv, type Provider, type ProbeTarget } from './provider.js';
+import { globToRegExp, hasWildcard, ProbeError, type CtxRead, type Provider, type ProbeTarget } from './provider.js';
 
 const OFFSET_RE = /^(.+?)\+(0x[0-9a-f]+|\d+)$/i;
 
@@ -160,7 +160,7 @@ function makeKprobeProvider(kind: 'kprobe' | 'kretprobe', names: string[]): Prov
       if (d.mode === 'fentry') return attachTracing(progFd, { attachType: d.attachType! });
       return attachPerfEvent(progFd, openKprobe(d.symbol!, { retprobe: d.retprobe, offset: d.offset }));
     },
-    list: (pattern: string, _verbose: boolean, _env?: ListEnv) => listKprobes(kind, pattern),
+    list: (pattern) => listKprobes(kind, pattern),
   };
 }
 

@@ -106,7 +106,10 @@ export interface Provider {
   expand(ap: AttachPoint, env: ExpandEnv): ProbeTarget[];
   /** Attaches a loaded program fd. */
   attach?(progFd: number, target: ProbeTarget, env: AttachEnv): Attachment;
-  /** Lists probes matching a pattern for `-l` (full names), when the provider can. */
+  /**
+   * Lists probes matching a pattern for `-l` (full names), when the provider
+   * can; with `verbose`, a probe's detail lines (four-space indented) follow it.
+   */
   list?(pattern: string, verbose: boolean, env?: ListEnv): string[];
 }
 

@@ -285,7 +285,7 @@ function locate(bin: UserBinary, spec: UprobeSpec, kind: string, unsafe: boolean
     const what = `${bin.shown}:${spec.func}`;
     const hit = elf.symbolize(vaddr);
     checkBoundary(kind, what, bin.file, hit?.sym ?? null, vaddr, unsafe);
-    return [{ label: spec.func, func: hit ? (hit.offset ? `${hit.sym.plain}+${hit.offset}` : hit.sym.plain) : spec.func, offset: fileOffset(elf, vaddr, kind, what) }];
+    return [{ label: spec.func, func: hit ? hit.sym.plain : spec.func, offset: fileOffset(elf, vaddr, kind, what) }];
   }
   const om = OFFSET_RE.exec(spec.func);
   if (om && !hasWildcard(spec.func)) {

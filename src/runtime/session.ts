@@ -5,6 +5,7 @@
 import * as A from '../bpf/asm/index.js';
 import { BpfMap, MapType } from '../bpf/map.js';
 import { Program, VerifierError } from '../bpf/program.js';
+import { btfIdent, closeBtf, loadFuncInfo, MAP_ELEM_CALLBACK_PARAMS } from '../bpf/btfgen.js';
 import { RingBufferReader } from '../bpf/ringbuf.js';
 import { Poller } from '../bpf/poller.js';
 import { onlineCpus, numPossibleCpus } from '../bpf/cpus.js';
@@ -108,6 +109,10 @@ export class Session {
     }
     const asm = A.assemble(insns);
     const name = cp.target.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15);
+    // for-map callbacks (ldFunc) make the verifier demand BTF func_info.
+    const btf = cp.code.funcs.length
+      ? loadFuncInfo(btfIdent(cp.target.name), cp.code.funcs.map((l, i) => ({ name: `${btfIdent(cp.target.name)}_for${i}`, params: MAP_ELEM_CALLBACK_PARAMS, slot: asm.labels.get(l)! })))
+      : undefined;
     try {
       const prog = Program.load({
         type: cp.target.progType,
@@ -116,6 +121,7 @@ export class Session {
         expectedAttachType: cp.target.expectedAttachType,
         attachBtfId: cp.target.attachBtfId,
         logLevel: this.opts.verifierLog ? 1 : undefined,
+        ...btf,
       });
       if (this.opts.verifierLog) this.opts.onVerifierLog?.(cp.target.name, prog.log ?? '');
       return prog;
@@ -133,6 +139,9 @@ export class Session {
         throw new LoadError(text, e.log, text);
       }
       throw e;
+    } finally {
+      // The loaded program holds its own reference to the BTF.
+      if (btf) closeBtf(btf.btfFd);
     }
   }
 

@@ -24,6 +24,10 @@ export const ET_EXEC = 2;
 export const ET_DYN = 3;
 export const PT_LOAD = 1;
 export const PT_INTERP = 3;
+export const PT_DYNAMIC = 2;
+const DT_FLAGS_1 = 0x6ffffffb;
+const DT_SONAME = 14;
+const DF_1_PIE = 0x08000000;
 const SHT_SYMTAB = 2;
 const SHT_NOTE = 7;
 const SHT_NOBITS = 8;
@@ -163,9 +167,31 @@ export class Elf {
     return this.type === ET_DYN;
   }
 
-  /** ET_DYN with an interpreter is a PIE executable; without one, a shared library. */
+  /**
+   * ET_DYN that is not a PIE executable. The linker marks PIEs with
+   * DF_1_PIE; an interpreter alone proves nothing (libc.so.6 has one, so
+   * it can run as a program).
+   */
   get isSharedLibrary(): boolean {
-    return this.type === ET_DYN && !this.programHeaders.some((p) => p.type === PT_INTERP);
+    if (this.type !== ET_DYN) return false;
+    const flags1 = this.dynamicEntry(DT_FLAGS_1);
+    if (flags1 !== null && (flags1 & DF_1_PIE) !== 0) return false;
+    // Older linkers did not mark PIEs; a soname still says "library".
+    if (this.dynamicEntry(DT_SONAME) !== null) return true;
+    return !this.programHeaders.some((p) => p.type === PT_INTERP);
+  }
+
+  /** The value of the first `d_tag` entry of the dynamic section, or null. */
+  dynamicEntry(tag: number): number | null {
+    const dyn = this.programHeaders.find((p) => p.type === PT_DYNAMIC);
+    if (!dyn) return null;
+    const d = this.src.read(dyn.offset, dyn.filesz);
+    for (let o = 0; o + 16 <= d.length; o += 16) {
+      const t = u64(d, o);
+      if (t === 0) break;
+      if (t === tag) return u64(d, o + 8);
+    }
+    return null;
   }
 
   get loads(): ProgramHeader[] {

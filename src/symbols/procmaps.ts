@@ -58,6 +58,8 @@ interface ProcEntry {
   readAt: number;
   /** Paths we could open for each mapped file, found while the process was alive. */
   files: Map<string, string | null>;
+  /** The ELF reader per mapped file, so repeated frames skip the stat that openElf's cache check costs. */
+  elfs: Map<string, Elf | null>;
 }
 
 const procs = new Map<number, ProcEntry>();
@@ -66,7 +68,7 @@ const REREAD_MS = 50;
 
 function load(pid: number): ProcEntry | null {
   try {
-    const e: ProcEntry = { maps: readMaps(pid), readAt: Date.now(), files: new Map() };
+    const e: ProcEntry = { maps: readMaps(pid), readAt: Date.now(), files: new Map(), elfs: new Map() };
     procs.set(pid, e);
     return e;
   } catch {
@@ -118,10 +120,11 @@ export function findMapping(pid: number, addr: number | bigint): Mapping | undef
   let m = find(e.maps, a);
   if (!m && Date.now() - e.readAt >= REREAD_MS) {
     // Mapped after we last looked (dlopen, JIT): look again while it is alive.
-    const files = e.files;
+    const { files, elfs } = e;
     e = load(pid);
     if (e) {
       e.files = files;
+      e.elfs = elfs;
       m = find(e.maps, a);
     }
   }
@@ -184,13 +187,19 @@ export function resolveUserAddress(pid: number, addr: number | bigint): UserAddr
   let elf: Elf | null = null;
   let vaddr: number | null = null;
   let symbol: SymbolHit | null = null;
-  if (file) {
-    try {
-      elf = openElf(file);
+  if (file && e) {
+    elf = e.elfs.get(file) ?? null;
+    if (!e.elfs.has(file)) {
+      try {
+        elf = openElf(file);
+      } catch {
+        elf = null;
+      }
+      e.elfs.set(file, elf);
+    }
+    if (elf) {
       vaddr = elf.fileOffsetToVaddr(fileOffset);
       if (vaddr !== null) symbol = elf.symbolize(vaddr);
-    } catch {
-      elf = null;
     }
   }
   return { mapping: m, file, fileOffset, vaddr, elf, symbol };

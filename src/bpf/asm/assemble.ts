@@ -26,6 +26,8 @@ export interface Assembled {
   origins: unknown[];
   /** The resolved Insn at each slot it starts; undefined for the second half of an LD_IMM64. */
   insnAtSlot: (Insn | undefined)[];
+  /** The slot each label resolved to (subprogram starts, for BTF func_info). */
+  labels: Map<string, number>;
 }
 
 function where(i: number, insn: Insn): string {
@@ -133,7 +135,7 @@ export function assemble(insns: Insn[]): Assembled {
     origins[slot] = insn.origin;
     if (out.code === LD_IMM64_CODE) origins[slot + 1] = insn.origin;
   });
-  return { bytes, slots, origins, insnAtSlot };
+  return { bytes, slots, origins, insnAtSlot, labels };
 }
 
 /** Bytes (a multiple of 8) to instruction values; an LD_IMM64 pair becomes one Insn with imm64. */

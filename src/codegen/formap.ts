@@ -1,0 +1,262 @@
+// `for ($kv : @map) { body }`: the body becomes a BPF subprogram that
+// bpf_for_each_map_elem calls once per element, in the kernel's hash order.
+//
+// A callback runs in a frame of its own: the caller's r6-r9 and stack slots
+// are not its registers and slots. So the caller spills its scratch base (r9)
+// and ctx (r6) into two adjacent stack slots and passes their address as
+// callback_ctx; the callback's prologue loads them back (the verifier restores
+// a spilled pointer's type when a callee reads it through a pointer to the
+// caller's stack). Everything else the body shares with the probe goes
+// through scratch: `$kv`, and every scalar variable the body mentions (see
+// forMapVars; gen.ts gives those memory homes for the whole probe).
+//
+// Control flow: `continue` returns 0 (next element), `break` returns 1 (stop
+// iterating); leaving the probe (`return`, `exit()`, a failed map insert)
+// sets a flag in scratch and returns 1, and the caller checks the flag after
+// the helper call and leaves the probe itself. Loops nest: an inner loop's
+// callback is emitted from the outer one's the same way.
+import * as A from '../bpf/asm/index.js';
+import type * as AST from '../lang/ast.js';
+import type { GenCtx, Operand } from '../builtins/registry.js';
+import type { MapInfo } from '../analysis/resources.js';
+import type { Ty } from '../analysis/types.js';
+import { CTX, Emitter, SCRATCH, type VReg } from './emitter.js';
+import { CodegenError } from './gen.js';
+
+/** A callback emitted for one for-map loop, waiting to be appended after the main program. */
+export interface Subprog {
+  e: Emitter;
+  /** Its first instruction's label (the ldFunc target). */
+  entry: string;
+  /** The emitter that calls it (the main program's, or an enclosing loop's callback). */
+  caller: Emitter;
+}
+
+/** What the loop emitter needs from the probe generator (gen.ts ProbeGen). */
+export interface ForMapHost extends GenCtx {
+  /** Swapped for the callback's emitter while the body is generated. */
+  e: Emitter;
+  /** Swapped for the callback's "leave the probe" path likewise. */
+  exitLabel: string;
+  readonly subprogs: Subprog[];
+  block(b: AST.Block): void;
+  varInfo(name: string): { home: Operand; ty: Ty } | undefined;
+}
+
+/** Aggregations whose value has no single integer to put in `$kv.1`. */
+const NOT_ITERABLE = new Set<MapInfo['agg']>(['hist', 'lhist', 'stats']);
+
+/**
+ * Names of the variables a for-map body mentions (at any depth, nested
+ * loops included). They must live in scratch: the body runs in a callback
+ * whose registers and stack are not the probe's.
+ */
+export function forMapVars(body: AST.Block): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: unknown, inLoop: boolean): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x, inLoop);
+      return;
+    }
+    const node = n as Record<string, unknown>;
+    if (inLoop) {
+      if (node.kind === 'Var' || node.kind === 'Let') out.add(node.name as string);
+      if (node.kind === 'ForRange' || node.kind === 'ForMap') out.add(node.var as string);
+    }
+    for (const [k, v] of Object.entries(node)) {
+      // A Call's assignTarget repeats the assignment's own target.
+      if (k === 'loc' || k === 'assignTarget') continue;
+      visit(v, inLoop || (node.kind === 'ForMap' && k === 'body'));
+    }
+  };
+  visit(body, false);
+  return out;
+}
+
+export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
+  const info = g.map(s.map.name);
+  if (NOT_ITERABLE.has(info.agg)) {
+    throw new CodegenError(s.map.loc, `for loops cannot iterate over @${info.name}: a ${info.agg}() map has no single value per key; print(@${info.name}) shows it`);
+  }
+  const kv = g.varInfo(s.var);
+  if (!kv || !('mem' in kv.home) || kv.ty.k !== 'tuple') throw new CodegenError(s.loc, `internal: ${s.var} of a for loop is not a tuple in scratch`);
+  const kvMem = kv.home.mem;
+  const kvTy = kv.ty;
+
+  const caller = g.e;
+  const n = g.subprogs.length;
+  const prefix = `fm${n}_`;
+  const entry = `${prefix}cb`;
+  // The return flag is the last scratch the caller holds, so the callback's
+  // own scratch starts after it and never overlaps anything live.
+  const flag = caller.scratch(8);
+  const cb = new Emitter(`${caller.name}/for${n}`, prefix);
+  cb.scratchRelease(caller.scratchMark());
+  g.subprogs.push({ e: cb, entry, caller });
+
+  caller.storeImm('dw', flag, 0, 0);
+  const spill = caller.stackAlloc(16);
+  caller.emit(A.stx('dw', A.R10, spill, SCRATCH), A.stx('dw', A.R10, spill + 8, CTX));
+  caller.mapFd(A.R1, info.name);
+  const ld = A.ldFunc(A.R2, entry);
+  ld.comment = `for ($${s.var} : @${info.name})`;
+  caller.emit(ld, A.mov64Reg(A.R3, A.R10), A.alu64Imm('add', A.R3, spill), A.mov64Imm(A.R4, 0));
+  caller.call('for_each_map_elem');
+  caller.load('dw', A.R0, flag);
+  caller.emit(A.jmpImm('jne', A.R0, 0, g.exitLabel));
+
+  // The callback: long cb(map, key, value, ctx).
+  const cont = cb.newLabel('next');
+  const brk = cb.newLabel('stop');
+  const leave = cb.newLabel('leave');
+  cb.label(entry);
+  cb.at(s.loc, `for ($${s.var} : @${info.name})`, () => {
+    cb.emit(A.ldx('dw', SCRATCH, A.R4, 0), A.ldx('dw', CTX, A.R4, 8));
+    const key = cb.vreg();
+    cb.set(key, A.R2);
+    const value = cb.vreg();
+    cb.set(value, A.R3);
+    cb.copy(cb.offset(kvMem, kvTy.offsets[0]), { base: 'ptr', v: key, off: 0 }, kvTy.elems[0].size);
+    const valMem = cb.offset(kvMem, kvTy.offsets[1]);
+    if (info.agg === 'none') {
+      cb.copy(valMem, { base: 'ptr', v: value, off: 0 }, kvTy.elems[1].size);
+      cb.free(value);
+    } else {
+      cb.free(value);
+      const total = allCpus(g, cb, info, key);
+      cb.get(total, A.R0);
+      cb.store('dw', valMem, 0, A.R0);
+      cb.free(total);
+    }
+    cb.free(key);
+  });
+
+  const saved = [g.e, g.exitLabel] as const;
+  g.e = cb;
+  g.exitLabel = leave;
+  cb.loops.push({ brk, cont });
+  try {
+    g.block(s.body);
+  } finally {
+    [g.e, g.exitLabel] = saved;
+  }
+  cb.loops.pop();
+  cb.at(s.loc, `end of for ($${s.var} : @${info.name})`, () => {
+    cb.label(cont);
+    cb.emit(A.mov64Imm(A.R0, 0), A.exit());
+    cb.label(brk);
+    cb.emit(A.mov64Imm(A.R0, 1), A.exit());
+    cb.label(leave);
+    cb.emit(A.mov64Imm(A.R0, 1));
+    cb.store('dw', flag, 0, A.R0);
+    cb.emit(A.exit());
+  });
+  cb.prune();
+}
+
+/**
+ * The value of a per-CPU aggregation for the key at `key`, merged over every
+ * possible CPU the way the runtime merges it when printing: the callback
+ * only sees this CPU's partial value.
+ */
+function allCpus(g: ForMapHost, e: Emitter, info: MapInfo, key: VReg): VReg {
+  const acc = e.constant(0);
+  // avg: the count; min/max: whether any CPU had a value.
+  const aux = e.constant(0);
+  const cpu = e.constant(0);
+  const signed = info.value.k === 'int' && info.value.signed;
+  const top = e.newLabel('cpu');
+  const next = e.newLabel('cpunext');
+  const done = e.newLabel('cpudone');
+  e.label(top);
+  e.get(cpu, A.R3);
+  e.emit(A.jmpImm('jge', A.R3, Math.max(1, g.opts.ncpus), done));
+  e.mapFd(A.R1, info.name);
+  e.get(key, A.R2);
+  e.call('map_lookup_percpu_elem');
+  e.emit(A.jmpImm('jeq', A.R0, 0, next));
+  switch (info.agg) {
+    case 'count':
+    case 'sum':
+      e.get(acc, A.R2);
+      e.emit(A.ldx('dw', A.R1, A.R0, 0), A.alu64Reg('add', A.R2, A.R1));
+      e.set(acc, A.R2);
+      break;
+    case 'min':
+    case 'max': {
+      // Layout {value, set}: CPUs that never saw the key do not count.
+      const take = e.newLabel('mmtake');
+      e.emit(A.ldx('dw', A.R1, A.R0, 8), A.jmpImm('jeq', A.R1, 0, next), A.ldx('dw', A.R1, A.R0, 0));
+      e.get(aux, A.R2);
+      e.emit(A.jmpImm('jeq', A.R2, 0, take));
+      e.get(acc, A.R2);
+      const keep = info.agg === 'min' ? (signed ? 'jsge' : 'jge') : signed ? 'jsle' : 'jle';
+      e.emit(A.jmpReg(keep, A.R1, A.R2, next));
+      e.label(take);
+      e.set(acc, A.R1);
+      e.emit(A.mov64Imm(A.R2, 1));
+      e.set(aux, A.R2);
+      break;
+    }
+    case 'avg':
+      // Layout {count, total}.
+      e.get(aux, A.R2);
+      e.emit(A.ldx('dw', A.R1, A.R0, 0), A.alu64Reg('add', A.R2, A.R1));
+      e.set(aux, A.R2);
+      e.get(acc, A.R2);
+      e.emit(A.ldx('dw', A.R1, A.R0, 8), A.alu64Reg('add', A.R2, A.R1));
+      e.set(acc, A.R2);
+      break;
+    default:
+      throw new Error(`internal: per-CPU merge of ${info.agg}()`);
+  }
+  e.label(next);
+  e.get(cpu, A.R3);
+  e.emit(A.alu64Imm('add', A.R3, 1));
+  e.set(cpu, A.R3);
+  e.emit(A.ja(top));
+  e.label(done);
+  if (info.agg === 'avg') {
+    // Truncating toward zero like bpftrace, without signed division (a newer ISA).
+    const out = e.newLabel('avgdone');
+    const pos = e.newLabel('avgpos');
+    e.get(aux, A.R1);
+    e.emit(A.mov64Imm(A.R0, 0), A.jmpImm('jeq', A.R1, 0, out));
+    e.get(acc, A.R0);
+    e.emit(A.jmpImm('jsge', A.R0, 0, pos), A.neg64(A.R0), A.alu64Reg('div', A.R0, A.R1), A.neg64(A.R0), A.ja(out));
+    e.label(pos);
+    e.emit(A.alu64Reg('div', A.R0, A.R1));
+    e.label(out);
+    e.set(acc, A.R0);
+  }
+  e.free(cpu);
+  e.free(aux);
+  return acc;
+}
+
+/**
+ * Appends every loop callback after the main program (which has been pruned:
+ * the callbacks are reached only through ldFunc), moving their map
+ * relocations along, and records their entries for BTF func_info. Scratch
+ * and stack needs become the whole call chain's.
+ */
+export function appendCallbacks(g: ForMapHost): void {
+  const main = g.e;
+  if (!g.subprogs.length) return;
+  // The verifier adds up the frames of a call chain, each rounded to 32 bytes.
+  const frame = (e: Emitter) => Math.ceil(Math.max(e.stackMax, 1) / 32) * 32;
+  const chain = new Map<Emitter, number>([[main, frame(main)]]);
+  let deepest = chain.get(main)!;
+  for (const sp of g.subprogs) {
+    const base = main.insns.length;
+    main.insns.push(...sp.e.insns);
+    for (const r of sp.e.relocs) main.relocs.push({ index: r.index + base, map: r.map });
+    main.funcs.push(sp.entry);
+    main.scratchMax = Math.max(main.scratchMax, sp.e.scratchMax);
+    const depth = (chain.get(sp.caller) ?? frame(sp.caller)) + frame(sp.e);
+    chain.set(sp.e, depth);
+    deepest = Math.max(deepest, depth);
+  }
+  main.stackMax = Math.max(main.stackMax, deepest);
+}
