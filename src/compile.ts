@@ -134,6 +134,7 @@ export function compile(source: string, file: string, options: Partial<CompileOp
   // probe written before the one that assigns it); the second reports.
   for (let pass = 0; pass < 2; pass++) {
     res.events.length = 0;
+    res.seenPid = undefined;
     checker = new Checker(ast, reg, opts, res, ctypes);
     for (const { probe, targets } of expanded) for (const t of targets) types.set(t, checker.checkProbe(probe, t));
   }

@@ -55,7 +55,7 @@ export function isPerCpu(m: MapInfo): boolean {
 
 export type EventKind =
   | 'printf' | 'errorf' | 'warnf' | 'debugf' | 'print_value' | 'print_map' | 'clear' | 'zero' | 'exit'
-  | 'time' | 'join' | 'cat' | 'system' | 'strftime_print';
+  | 'time' | 'join' | 'cat' | 'system' | 'strftime_print' | 'seen_pid';
 
 export interface EventSpec {
   id: number;
@@ -79,6 +79,8 @@ export class Resources {
   readonly events: EventSpec[] = [];
   /** Stack-trace maps the program needs: kernel and/or user. */
   readonly stackMaps = new Set<'k' | 'u'>();
+  /** Set when user addresses are recorded: the kernel reports each new pid once so its mappings can be kept. */
+  seenPid?: EventSpec;
 
   addEvent(kind: EventKind, args: Ty[], loc: Loc, extra: Partial<EventSpec> = {}): EventSpec {
     const spec: EventSpec = { id: this.events.length, kind, args, layout: tupleTy(args), loc, ...extra };

@@ -4,6 +4,8 @@ import * as A from '../bpf/asm/index.js';
 import type { Call } from '../lang/ast.js';
 import { isInt, tyName, u64, none } from '../analysis/types.js';
 import type { FnBuiltin, TypeCtx } from './registry.js';
+import { notePid, wantSeenPid } from './stacks.js';
+import { reg as regOffset, REG_NAMES } from '../symbols/regs.js';
 
 function nargs(call: Call, t: TypeCtx, min: number, max = min): void {
   const n = call.args.length;
@@ -98,6 +100,7 @@ const usym: FnBuiltin = {
   type(call, t) {
     nargs(call, t, 1);
     if (!isInt(t.typeOf(call.args[0]))) t.error(call.args[0].loc, 'usym() expects an integer address');
+    wantSeenPid(t, call.loc);
     return { k: 'usym', size: 16 };
   },
   emit(call, g) {
@@ -111,6 +114,7 @@ const usym: FnBuiltin = {
     e.call('get_current_pid_tgid');
     e.emit(A.alu64Imm('rsh', A.R0, 32));
     e.store('dw', m, 8, A.R0);
+    notePid(g, e.offset(m, 8));
     return { mem: m };
   },
 };
@@ -172,4 +176,22 @@ const len: FnBuiltin = {
   },
 };
 
-export const miscBuiltins: FnBuiltin[] = [nsecsFn, strftime, signal, ksym, usym, kaddr, cgroupid, cgroupPath, len];
+/** Program types whose context starts with struct pt_regs: kprobe/uprobe/usdt and perf events (profile). */
+const PT_REGS_PROGS = new Set([2, 7]);
+
+const reg: FnBuiltin = {
+  names: ['reg'],
+  type(call, t) {
+    nargs(call, t, 1);
+    const name = t.literalString(call.args[0], 'reg');
+    if (regOffset(name) === undefined) t.error(call.args[0].loc, `'${name}' is not a valid register (${REG_NAMES.join(', ')})`);
+    if (!PT_REGS_PROGS.has(t.target.progType)) t.error(call.loc, `reg can not be used with "${t.target.provider}" probes`);
+    return u64;
+  },
+  emit(call, g) {
+    const off = regOffset((call.args[0] as { value: string }).value)!;
+    return g.ctxReadInt({ kind: 'ctx', off, size: 8, signed: false });
+  },
+};
+
+export const miscBuiltins: FnBuiltin[] = [reg, nsecsFn, strftime, signal, ksym, usym, kaddr, cgroupid, cgroupPath, len];

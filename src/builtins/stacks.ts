@@ -7,6 +7,8 @@ import type { Ty } from '../analysis/types.js';
 import type { FnBuiltin, GenCtx, Operand, TypeCtx, VarBuiltin } from './registry.js';
 
 export const KSTACK_MAP = '__kstack';
+/** Pids already reported to user space (see notePid). */
+export const UPIDS_MAP = '__upids';
 export const USTACK_MAP = '__ustack';
 /** PERF_MAX_STACK_DEPTH: what one stack-trace map value holds. */
 export const MAX_STACK_DEPTH = 127;
@@ -30,15 +32,51 @@ function emitStack(g: GenCtx, kernel: boolean): Operand {
     e.call('get_current_pid_tgid');
     e.emit(A.alu64Imm('rsh', A.R0, 32));
     e.store('dw', m, 8, A.R0);
+    notePid(g, e.offset(m, 8));
   }
   return { mem: m };
+}
+
+/**
+ * User addresses are symbolised when printed, often after the process has
+ * exited; so the first time a pid records one, the kernel tells user space,
+ * which then keeps a copy of the process's mappings.
+ */
+export function notePid(g: GenCtx, pidAt: import('../codegen/emitter.js').Mem): void {
+  const e = g.e;
+  const spec = g.res.seenPid;
+  if (!spec) return;
+  const done = e.newLabel('seen');
+  const key = e.scratch(8);
+  e.load('dw', A.R0, pidAt);
+  e.store('dw', key, 0, A.R0);
+  e.mapFd(A.R1, UPIDS_MAP);
+  e.addr(key, A.R2);
+  e.call('map_lookup_elem');
+  e.emit(A.jmpImm('jne', A.R0, 0, done));
+  e.mapFd(A.R1, UPIDS_MAP);
+  e.addr(key, A.R2);
+  e.addr(key, A.R3);
+  e.emit(A.mov64Imm(A.R4, 1));
+  e.call('map_update_elem');
+  e.emit(A.jmpImm('jne', A.R0, 0, done));
+  g.sendEvent(spec, (p) => {
+    e.load('dw', A.R0, pidAt);
+    e.store('dw', p, 0, A.R0);
+  });
+  e.label(done);
+}
+
+export function wantSeenPid(t: TypeCtx, loc: import('../lang/ast.js').Loc): void {
+  t.res.seenPid ??= t.addEvent('seen_pid', [{ k: 'int', size: 8, signed: false }], loc);
 }
 
 function stackVar(kernel: boolean): VarBuiltin {
   return {
     names: [kernel ? 'kstack' : 'ustack'],
-    type(_b: Builtin, t: TypeCtx) {
+    type(b: Builtin, t: TypeCtx) {
       t.res.stackMaps.add(kernel ? 'k' : 'u');
+      if (!kernel) wantSeenPid(t, b.loc);
       return stackTy(kernel, 'bpftrace', MAX_STACK_DEPTH);
     },
     emit: (_b, g) => emitStack(g, kernel),
@@ -70,6 +108,7 @@ function stackFn(kernel: boolean): FnBuiltin {
         }
       }
       t.res.stackMaps.add(kernel ? 'k' : 'u');
+      if (!kernel) wantSeenPid(t, call.loc);
       return stackTy(kernel, mode, limit);
     },
     emit: (_c, g) => emitStack(g, kernel),

@@ -7,8 +7,13 @@
 // callback_ctx; the callback's prologue loads them back (the verifier restores
 // a spilled pointer's type when a callee reads it through a pointer to the
 // caller's stack). Everything else the body shares with the probe goes
-// through scratch: `$kv`, and every scalar variable the body mentions (see
-// forMapVars; gen.ts gives those memory homes for the whole probe).
+// through scratch: aggregates (`$kv`, strings) live there anyway, and each
+// scalar variable the body mentions gets an exchange slot. The caller stores
+// its value there before the call, the callback loads it into a vreg of its
+// own on entry and stores it back on every return, and the caller reloads the
+// ones the body assigns. Inside the callback a variable is then a register
+// again, so `$i = 0; while ($i < 3)` stays a loop the verifier can bound;
+// variables the body only reads keep the caller's precise value.
 //
 // Control flow: `continue` returns 0 (next element), `break` returns 1 (stop
 // iterating); leaving the probe (`return`, `exit()`, a failed map insert)
@@ -19,8 +24,8 @@ import * as A from '../bpf/asm/index.js';
 import type * as AST from '../lang/ast.js';
 import type { GenCtx, Operand } from '../builtins/registry.js';
 import type { MapInfo } from '../analysis/resources.js';
-import type { Ty } from '../analysis/types.js';
-import { CTX, Emitter, SCRATCH, type VReg } from './emitter.js';
+import { isScalar, type Ty } from '../analysis/types.js';
+import { CTX, Emitter, SCRATCH, type Mem, type VReg } from './emitter.js';
 import { CodegenError } from './gen.js';
 
 /** A callback emitted for one for-map loop, waiting to be appended after the main program. */
@@ -41,37 +46,52 @@ export interface ForMapHost extends GenCtx {
   readonly subprogs: Subprog[];
   block(b: AST.Block): void;
   varInfo(name: string): { home: Operand; ty: Ty } | undefined;
+  setVarHome(name: string, home: Operand): void;
 }
 
 /** Aggregations whose value has no single integer to put in `$kv.1`. */
 const NOT_ITERABLE = new Set<MapInfo['agg']>(['hist', 'lhist', 'stats']);
 
 /**
- * Names of the variables a for-map body mentions (at any depth, nested
- * loops included). They must live in scratch: the body runs in a callback
- * whose registers and stack are not the probe's.
+ * The variables a loop body mentions and those it assigns, at any depth
+ * (nested loops included): the callback's copies of them, and which of them
+ * the caller must reload afterwards.
  */
-export function forMapVars(body: AST.Block): Set<string> {
-  const out = new Set<string>();
-  const visit = (n: unknown, inLoop: boolean): void => {
+export function loopVars(body: AST.Block): { mentioned: Set<string>; written: Set<string> } {
+  const mentioned = new Set<string>();
+  const written = new Set<string>();
+  const visit = (n: unknown): void => {
     if (!n || typeof n !== 'object') return;
     if (Array.isArray(n)) {
-      for (const x of n) visit(x, inLoop);
+      for (const x of n) visit(x);
       return;
     }
-    const node = n as Record<string, unknown>;
-    if (inLoop) {
-      if (node.kind === 'Var' || node.kind === 'Let') out.add(node.name as string);
-      if (node.kind === 'ForRange' || node.kind === 'ForMap') out.add(node.var as string);
+    const node = n as Record<string, unknown> & { kind?: string };
+    const target = node.target as { kind?: string; name?: string } | undefined;
+    switch (node.kind) {
+      case 'Var':
+        mentioned.add(node.name as string);
+        break;
+      case 'Let':
+        written.add(node.name as string);
+        break;
+      case 'ForRange':
+      case 'ForMap':
+        written.add(node.var as string);
+        break;
+      case 'Assign':
+      case 'IncDec':
+        if (target?.kind === 'Var') written.add(target.name!);
+        break;
     }
     for (const [k, v] of Object.entries(node)) {
       // A Call's assignTarget repeats the assignment's own target.
-      if (k === 'loc' || k === 'assignTarget') continue;
-      visit(v, inLoop || (node.kind === 'ForMap' && k === 'body'));
+      if (k !== 'loc' && k !== 'assignTarget') visit(v);
     }
   };
-  visit(body, false);
-  return out;
+  visit(body);
+  for (const w of written) mentioned.add(w);
+  return { mentioned, written };
 }
 
 export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
@@ -88,14 +108,24 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   const n = g.subprogs.length;
   const prefix = `fm${n}_`;
   const entry = `${prefix}cb`;
-  // The return flag is the last scratch the caller holds, so the callback's
-  // own scratch starts after it and never overlaps anything live.
+  const { mentioned, written } = loopVars(s.body);
+  const shared: { name: string; outer: VReg; slot: Mem }[] = [];
+  // The return flag and exchange slots are the last scratch the caller holds,
+  // so the callback's own scratch starts after them and overlaps nothing live.
   const flag = caller.scratch(8);
+  for (const name of mentioned) {
+    const vi = g.varInfo(name);
+    if (vi && isScalar(vi.ty) && 'reg' in vi.home) shared.push({ name, outer: vi.home.reg, slot: caller.scratch(8) });
+  }
   const cb = new Emitter(`${caller.name}/for${n}`, prefix);
   cb.scratchRelease(caller.scratchMark());
   g.subprogs.push({ e: cb, entry, caller });
 
   caller.storeImm('dw', flag, 0, 0);
+  for (const v of shared) {
+    caller.get(v.outer, A.R0);
+    caller.store('dw', v.slot, 0, A.R0);
+  }
   const spill = caller.stackAlloc(16);
   caller.emit(A.stx('dw', A.R10, spill, SCRATCH), A.stx('dw', A.R10, spill + 8, CTX));
   caller.mapFd(A.R1, info.name);
@@ -103,6 +133,11 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   ld.comment = `for ($${s.var} : @${info.name})`;
   caller.emit(ld, A.mov64Reg(A.R3, A.R10), A.alu64Imm('add', A.R3, spill), A.mov64Imm(A.R4, 0));
   caller.call('for_each_map_elem');
+  for (const v of shared) {
+    if (!written.has(v.name)) continue;
+    caller.load('dw', A.R0, v.slot);
+    caller.set(v.outer, A.R0);
+  }
   caller.load('dw', A.R0, flag);
   caller.emit(A.jmpImm('jne', A.R0, 0, g.exitLabel));
 
@@ -131,26 +166,42 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
     }
     cb.free(key);
   });
+  const inner = shared.map((v) => {
+    const r = cb.vreg();
+    cb.load('dw', A.R0, v.slot);
+    cb.set(r, A.R0);
+    return r;
+  });
 
   const saved = [g.e, g.exitLabel] as const;
   g.e = cb;
   g.exitLabel = leave;
+  shared.forEach((v, i) => g.setVarHome(v.name, { reg: inner[i] }));
   cb.loops.push({ brk, cont });
   try {
     g.block(s.body);
   } finally {
     [g.e, g.exitLabel] = saved;
+    for (const v of shared) g.setVarHome(v.name, { reg: v.outer });
   }
   cb.loops.pop();
   cb.at(s.loc, `end of for ($${s.var} : @${info.name})`, () => {
+    // r1 carries the return value past the write-back, which uses r0.
+    const ret = cb.newLabel('ret');
     cb.label(cont);
-    cb.emit(A.mov64Imm(A.R0, 0), A.exit());
+    cb.emit(A.mov64Imm(A.R1, 0), A.ja(ret));
     cb.label(brk);
-    cb.emit(A.mov64Imm(A.R0, 1), A.exit());
+    cb.emit(A.mov64Imm(A.R1, 1), A.ja(ret));
     cb.label(leave);
-    cb.emit(A.mov64Imm(A.R0, 1));
-    cb.store('dw', flag, 0, A.R0);
-    cb.emit(A.exit());
+    cb.emit(A.mov64Imm(A.R1, 1));
+    cb.store('dw', flag, 0, A.R1);
+    cb.label(ret);
+    shared.forEach((v, i) => {
+      if (!written.has(v.name)) return;
+      cb.get(inner[i], A.R0);
+      cb.store('dw', v.slot, 0, A.R0);
+    });
+    cb.emit(A.mov64Reg(A.R0, A.R1), A.exit());
   });
   cb.prune();
 }

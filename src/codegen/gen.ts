@@ -10,7 +10,7 @@ import { EVENT_HEADER, keyLayout, mapKeySize, mapValueSize, type EventSpec, type
 import { ctypeToTy, isScalar, type CType, type Ty } from '../analysis/types.js';
 import type { ProbeTypes } from '../analysis/check.js';
 import { CTX, Emitter, SCRATCH, sizeName, type Mem, type VReg } from './emitter.js';
-import { appendCallbacks, emitForMap, forMapVars, type Subprog } from './formap.js';
+import { appendCallbacks, emitForMap, type Subprog } from './formap.js';
 
 export const SCRATCH_MAP = '__scratch';
 export const RINGBUF_MAP = '__events';
@@ -77,15 +77,9 @@ export class ProbeGen implements GenCtx {
     e.emit(A.mov64Reg(A.R2, A.R10), A.alu64Imm('add', A.R2, key));
     e.call('map_lookup_elem');
     e.emit(A.jmpImm('jeq', A.R0, 0, this.exitLabel), A.mov64Reg(SCRATCH, A.R0));
-    // Scalar variables are zero until assigned, as in bpftrace. Those a
-    // for-map body touches live in scratch: the callback has its own frame.
-    const shared = forMapVars(probe.body);
+    // Scalar variables are zero until assigned, as in bpftrace.
     for (const [name, ty] of this.pt.vars) {
-      if (isScalar(ty) && shared.has(name)) {
-        const m = e.scratch(8);
-        e.storeImm('dw', m, 0, 0);
-        this.varHomes.set(name, { mem: m });
-      } else if (isScalar(ty)) {
+      if (isScalar(ty)) {
         const v = e.vreg();
         e.emit(A.mov64Imm(A.R0, 0));
         e.set(v, A.R0);
@@ -313,7 +307,7 @@ export class ProbeGen implements GenCtx {
     }
   }
 
-  /** Scalar variables live in a vreg, or in scratch when a for-map callback shares them. */
+  /** Scalar variables live in a vreg, or in memory when given a memory home. */
   private varGet(home: Operand, r: number): void {
     if ('reg' in home) this.e.get(home.reg, r);
     else this.e.load('dw', r, home.mem);
@@ -327,6 +321,11 @@ export class ProbeGen implements GenCtx {
     const home = this.varHomes.get(name);
     const ty = this.pt.vars.get(name);
     return home && ty ? { home, ty } : undefined;
+  }
+
+  /** Rehomes a variable (formap.ts: a callback's own copy while its body is emitted). */
+  setVarHome(name: string, home: Operand): void {
+    this.varHomes.set(name, home);
   }
 
   // ------------------------------------------------------------ expressions

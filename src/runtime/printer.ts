@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRenderer, formatPrintf, formatStrftime, type Renderer, type Symbolizer, type Value } from '../output/index.js';
 import type { EventSpec } from '../analysis/resources.js';
 import { ksym } from '../symbols/kallsyms.js';
+import { resolveUser } from '../symbols/usym.js';
 import type { Sink } from './session.js';
 import type { MapSnapshot } from '../output/value.js';
 
@@ -24,8 +25,14 @@ export function kernelSymbolizer(): Symbolizer {
         return undefined;
       }
     },
-    usym() {
-      return undefined;
+    usym(addr, pid) {
+      if (pid === undefined) return undefined;
+      try {
+        const s = resolveUser(pid, addr);
+        return s ? { name: s.name, offset: BigInt(s.offset), module: s.module } : undefined;
+      } catch {
+        return undefined;
+      }
     },
   };
 }

@@ -19,8 +19,9 @@ import type { Attachment } from '../probes/provider.js';
 import { findProvider } from '../probes/index.js';
 import type { MapSnapshot, Value } from '../output/value.js';
 import { decode, type DecodeEnv } from './decode.js';
-import { KSTACK_MAP, USTACK_MAP, MAX_STACK_DEPTH } from '../builtins/stacks.js';
+import { KSTACK_MAP, USTACK_MAP, UPIDS_MAP, MAX_STACK_DEPTH } from '../builtins/stacks.js';
 import * as V from '../output/value.js';
+import { rememberProcess } from '../symbols/procmaps.js';
 import type { Ty } from '../analysis/types.js';
 import { createMap, readMap, zeroMap } from './maps.js';
 
@@ -73,6 +74,7 @@ export class Session {
   private readonly events: EventSpec[];
   private env: DecodeEnv = {};
   private readonly stackCache = new Map<string, bigint[]>();
+  private readonly remembered = new Set<number>();
 
   constructor(readonly compiled: Compiled, private readonly sink: Sink, private readonly opts: SessionOptions = {}) {
     this.events = compiled.res.events;
@@ -96,6 +98,7 @@ export class Session {
       const name = k === 'k' ? KSTACK_MAP : USTACK_MAP;
       this.maps.set(name, BpfMap.create({ type: MapType.STACK_TRACE, name: `AT_${k}stack`, keySize: 4, valueSize: 8 * MAX_STACK_DEPTH, maxEntries: c.opts.stackMapSize }));
     }
+    if (c.res.seenPid) this.maps.set(UPIDS_MAP, BpfMap.create({ type: MapType.LRU_HASH, name: 'AT_upids', keySize: 8, valueSize: 8, maxEntries: 16384 }));
     this.env = { stack: (kernel, id, pid, t) => this.readStack(kernel, id, pid, t) };
   }
 
@@ -253,6 +256,15 @@ export class Session {
   /** Frames of a recorded stack; ids are cached since the kernel may reuse a slot later. */
   private readStack(kernel: boolean, id: bigint, pid: number, t: Ty & { k: 'stack' }): Value {
     if (id < 0n) return V.stack(!kernel, [], t.mode, pid);
+    // Keep the process's mappings so its frames still resolve after it exits.
+    if (!kernel && pid > 0 && !this.remembered.has(pid)) {
+      this.remembered.add(pid);
+      try {
+        rememberProcess(pid);
+      } catch {
+        /* gone already */
+      }
+    }
     const key = `${kernel ? 'k' : 'u'}${id}`;
     let ips = this.stackCache.get(key);
     if (!ips) {
@@ -344,6 +356,18 @@ export class Session {
       case 'zero': {
         const m = this.maps.get(spec.map!);
         if (m) zeroMap(m);
+        return;
+      }
+      case 'seen_pid': {
+        const pid = Number(data.readBigUInt64LE(EVENT_HEADER));
+        if (!this.remembered.has(pid)) {
+          this.remembered.add(pid);
+          try {
+            rememberProcess(pid);
+          } catch {
+            /* exited already */
+          }
+        }
         return;
       }
       case 'exit': {

@@ -156,7 +156,7 @@ test('bad programs in newer syntax get bison-style messages', () => {
 test('a script file is named by its path, every diagnostic kept', () => {
   let err: unknown;
   try {
-    parse('BEGIN { @a = "\\q"; @b = 08 }', 'tools/x.bt');
+    parse('BEGIN { @a = "\\q"; @b = 08 1 }', 'tools/x.bt');
   } catch (e) {
     err = e;
   }
