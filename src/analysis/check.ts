@@ -139,10 +139,17 @@ export class Checker implements TypeCtx {
         if (s.map.keys) this.error(s.map.loc, 'for loops iterate over a whole map: remove the key');
         m.used = true;
         const key = m.keys ? (m.keys.length === 1 ? m.keys[0] : tupleTy(m.keys)) : u64;
-        this.declareVar(s.var, tupleTy([key, this.mapReadType(m)]), s.loc);
+        const kv = tupleTy([key, this.mapReadType(m)]);
+        // The loop's own element type, for codegen (formap.ts homes $kv per loop).
+        this.types.set(s.map, kv);
+        // $kv is scoped to its loop, as in bpftrace: another loop may reuse
+        // the name over a map of other types.
+        const outer = this.vars.get(s.var);
+        this.vars.set(s.var, kv);
         this.loopDepth++;
         this.block(s.body);
         this.loopDepth--;
+        if (outer) this.vars.set(s.var, outer);
         return;
       }
       case 'Break':
@@ -550,6 +557,12 @@ export class Checker implements TypeCtx {
       const f = fields.find((x) => x.name === e.field);
       if (!f) this.error(e.loc, `Can't find a field ${e.field}`);
       this.types.set(e.expr, { k: 'ctx', size: 8 });
+      // Format files name the struct behind a pointer but not its layout; BTF has it.
+      const to = f.ty.k === 'ptr' ? f.ty.to : undefined;
+      if (to && (to.kind === 'struct' || to.kind === 'union') && to.size === 0) {
+        const full = this.ctypes.lookup(to.name, f.user);
+        if (full && full.size > 0) return { k: 'ptr', to: full, size: 8 };
+      }
       return f.ty;
     }
     let t = this.typeOf(e.expr);

@@ -49,7 +49,7 @@ export class CTypes {
   }
 
   /** `struct task_struct`, `union x`, `enum y`, a typedef name or a primitive. */
-  lookup(name: string): CType | undefined {
+  lookup(name: string, user = false): CType | undefined {
     const n = name.replace(/\s+/g, ' ').trim();
     const prim = primitive(n);
     if (prim) return prim;
@@ -60,7 +60,7 @@ export class CTypes {
     const m = /^(struct|union|enum) (.+)$/.exec(n);
     const id = m ? btf.findByName(m[2], m[1] as 'struct') : btf.findByName(n, 'typedef') ?? btf.findByName(n, 'struct');
     if (id === undefined) return undefined;
-    return this.fromBtf(id);
+    return this.fromBtf(id, user);
   }
 
   fromBtf(id: number, user = false): CType {

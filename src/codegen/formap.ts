@@ -99,19 +99,22 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   if (NOT_ITERABLE.has(info.agg)) {
     throw new CodegenError(s.map.loc, `for loops cannot iterate over @${info.name}: a ${info.agg}() map has no single value per key; print(@${info.name}) shows it`);
   }
-  const kv = g.varInfo(s.var);
-  if (!kv || !('mem' in kv.home) || kv.ty.k !== 'tuple') throw new CodegenError(s.loc, `internal: ${s.var} of a for loop is not a tuple in scratch`);
-  const kvMem = kv.home.mem;
-  const kvTy = kv.ty;
+  // The type pass records the loop's element type on the map reference:
+  // `$kv` is scoped to its loop, and other loops may use the name otherwise.
+  const kvTy = g.typeOf(s.map);
+  if (kvTy.k !== 'tuple') throw new CodegenError(s.loc, `internal: $${s.var} of a for loop is not a tuple`);
 
   const caller = g.e;
   const n = g.subprogs.length;
   const prefix = `fm${n}_`;
   const entry = `${prefix}cb`;
   const { mentioned, written } = loopVars(s.body);
+  mentioned.delete(s.var);
   const shared: { name: string; outer: VReg; slot: Mem }[] = [];
-  // The return flag and exchange slots are the last scratch the caller holds,
-  // so the callback's own scratch starts after them and overlaps nothing live.
+  // $kv, the return flag and the exchange slots are the last scratch the
+  // caller holds, so the callback's own scratch starts after them and
+  // overlaps nothing live.
+  const kvMem = caller.scratch(kvTy.size);
   const flag = caller.scratch(8);
   for (const name of mentioned) {
     const vi = g.varInfo(name);
@@ -174,15 +177,18 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   });
 
   const saved = [g.e, g.exitLabel] as const;
+  const outerKv = g.varInfo(s.var)?.home;
   g.e = cb;
   g.exitLabel = leave;
   shared.forEach((v, i) => g.setVarHome(v.name, { reg: inner[i] }));
+  g.setVarHome(s.var, { mem: kvMem });
   cb.loops.push({ brk, cont });
   try {
     g.block(s.body);
   } finally {
     [g.e, g.exitLabel] = saved;
     for (const v of shared) g.setVarHome(v.name, { reg: v.outer });
+    if (outerKv) g.setVarHome(s.var, outerKv);
   }
   cb.loops.pop();
   cb.at(s.loc, `end of for ($${s.var} : @${info.name})`, () => {

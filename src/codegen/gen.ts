@@ -374,7 +374,8 @@ export class ProbeGen implements GenCtx {
         return { reg: e.constant(this.opts.positional.length) };
       case 'Var': {
         const home = this.varHomes.get(ex.name)!;
-        if (isScalar(this.pt.vars.get(ex.name)!)) {
+        // The expression's own type: a for-map loop's $kv shadows any other $kv.
+        if (isScalar(this.typeOf(ex))) {
           const v = e.vreg();
           this.varGet(home, A.R0);
           e.set(v, A.R0);

@@ -46,8 +46,11 @@ export class Lexer {
   private step: Pos = START;
   /** End of the last token or top-level item; an attach point's range starts here. */
   prevEnd: Pos = START;
-  /** Set by `struct`/`union`/`enum` until the `*`, `)` or `,` that ends the type name. */
-  private inTagType = false;
+  /**
+   * Tokens left, after `struct`/`union`/`enum`, in which a `*`, `)` or `,`
+   * ends the type name (`struct` then the name).
+   */
+  private tagTokensLeft = 0;
 
   constructor(bytes: string) {
     this.src = bytes;
@@ -157,6 +160,7 @@ export class Lexer {
   private make(kind: TokKind, text: string, start: number, extra?: Partial<Token>): Token {
     const end = this.here();
     this.prevEnd = end;
+    this.tagTokensLeft = kind === 'ident' && TAG_WORDS.has(text) ? 2 : Math.max(0, this.tagTokensLeft - 1);
     return { kind, text, loc: locOf(this.step, end), start, ...extra };
   }
 
@@ -179,7 +183,6 @@ export class Lexer {
     if (/[_a-zA-Z]/.test(c)) {
       const w = this.peekWord();
       this.advance(w.length);
-      if (TAG_WORDS.has(w)) this.inTagType = true;
       return this.make('ident', w, start);
     }
     if (c === '"') return this.string();
@@ -204,11 +207,11 @@ export class Lexer {
     }
     for (const p of PUNCTS) {
       if (this.src.startsWith(p, start)) {
-        if (this.inTagType && (p === '*' || p === ')' || p === ',')) {
+        if (this.tagTokensLeft > 0 && (p === '*' || p === ')' || p === ',')) {
           // bpftrace 0.17 reads `struct X` up to this character, counts it,
           // puts it back and counts it again: the rest of the line is one
           // column further right in its diagnostics. Copied for identical output.
-          this.inTagType = false;
+          this.tagTokensLeft = 0;
           this.col++;
         }
         this.advance(p.length);

@@ -21,14 +21,6 @@ export function span(a: Loc, b: Loc): Loc {
   return { line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol, start: a.start, end: b.end };
 }
 
-export function beginOf(l: Loc): Pos {
-  return { offset: l.start, line: l.line, col: l.col };
-}
-
-export function endOf(l: Loc): Pos {
-  return { offset: l.end, line: l.endLine, col: l.endCol };
-}
-
 /**
  * The location bpftrace 0.17 keeps on a node when it is an operand: a binary
  * expression is remembered by its operator alone, everything else by its own

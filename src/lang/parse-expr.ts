@@ -187,7 +187,7 @@ export function parseType(ps: ParserState): TypeSpec {
     pointer++;
   }
   // bpftrace's range for `struct X *` runs through the `)` or `,` that ends
-  // it, at that character's true column (see the lexer's inTagType).
+  // it, at that character's true column (see the lexer's tagTokensLeft).
   const term = ps.peek();
   if (TAG_WORDS.has(first.text) && (isPunct(term, ')') || isPunct(term, ','))) tagEnd = trueEnd(term);
   let arrayLen: number | null = null;

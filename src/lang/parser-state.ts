@@ -31,11 +31,6 @@ export class ParserState {
     return this.buf[k];
   }
 
-  /** True when no token is buffered, so the lexer may be driven directly. */
-  get drained(): boolean {
-    return this.buf.length === 0;
-  }
-
   next(): Token {
     const t = this.peek();
     this.buf.shift();
