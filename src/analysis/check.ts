@@ -150,6 +150,7 @@ export class Checker implements TypeCtx {
         this.block(s.body);
         this.loopDepth--;
         if (outer) this.vars.set(s.var, outer);
+        else this.vars.delete(s.var);
         return;
       }
       case 'Break':

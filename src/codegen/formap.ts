@@ -10,8 +10,8 @@
 // through scratch: aggregates (`$kv`, strings) live there anyway, and each
 // scalar variable the body mentions gets an exchange slot. The caller stores
 // its value there before the call, the callback loads it into a vreg of its
-// own on entry and stores it back on every return, and the caller reloads the
-// ones the body assigns. Inside the callback a variable is then a register
+// own on entry, and the ones the body assigns are stored back on every return
+// and reloaded by the caller. Inside the callback a variable is then a register
 // again, so `$i = 0; while ($i < 3)` stays a loop the verifier can bound;
 // variables the body only reads keep the caller's precise value.
 //
@@ -192,15 +192,11 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   }
   cb.loops.pop();
   cb.at(s.loc, `end of for ($${s.var} : @${info.name})`, () => {
-    // r1 carries the return value past the write-back, which uses r0.
+    // r1 carries the return value past the write-back, which uses r0. The
+    // body falls through into `continue`; unused paths are pruned.
     const ret = cb.newLabel('ret');
     cb.label(cont);
-    cb.emit(A.mov64Imm(A.R1, 0), A.ja(ret));
-    cb.label(brk);
-    cb.emit(A.mov64Imm(A.R1, 1), A.ja(ret));
-    cb.label(leave);
-    cb.emit(A.mov64Imm(A.R1, 1));
-    cb.store('dw', flag, 0, A.R1);
+    cb.emit(A.mov64Imm(A.R1, 0));
     cb.label(ret);
     shared.forEach((v, i) => {
       if (!written.has(v.name)) return;
@@ -208,6 +204,12 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
       cb.store('dw', v.slot, 0, A.R0);
     });
     cb.emit(A.mov64Reg(A.R0, A.R1), A.exit());
+    cb.label(brk);
+    cb.emit(A.mov64Imm(A.R1, 1), A.ja(ret));
+    cb.label(leave);
+    cb.emit(A.mov64Imm(A.R1, 1));
+    cb.store('dw', flag, 0, A.R1);
+    cb.emit(A.ja(ret));
   });
   cb.prune();
 }

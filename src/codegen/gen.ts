@@ -285,7 +285,9 @@ export class ProbeGen implements GenCtx {
     const e = this.e;
     const home = this.varHomes.get(name);
     if (!home) throw new CodegenError(loc, `internal: no home for $${name}`);
-    const ty = this.pt.vars.get(name)!;
+    const ty = this.pt.vars.get(name);
+    // Only a for-map loop's element has a home but no probe-wide type.
+    if (!ty) throw new CodegenError(loc, `$${name} is the element of a for loop over a map and cannot be assigned`);
     if (op !== '=') {
       if (!isScalar(ty)) throw new CodegenError(loc, 'compound assignment on a non-integer variable');
       const v = this.int(value);

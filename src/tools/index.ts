@@ -1,17 +1,81 @@
-// The ready-made tools (issue: tools). Each tool is NAME.bt plus NAME.ts for
-// its options; this file is the table the CLI consults.
+// The ready-made tools: `bpfkit NAME [options]` runs one, `bpfkit tools`
+// lists them with whether this kernel can run them. Each tool is NAME.bt (the
+// program) plus NAME.ts (its options); this file is the table the CLI reads.
 import type { Io } from '../cli/trace.js';
+import { helpText, parseOptions, ToolUsageError } from './options.js';
+import { runProgram, ToolFailure } from './runner.js';
+import type { Tool } from './tool.js';
+import { execsnoop } from './execsnoop.js';
+
+const TOOLS: Tool[] = [execsnoop];
+
+const byName = new Map(TOOLS.map((t) => [t.name, t]));
 
 export function isTool(name: string): boolean {
-  return false && name.length > 0;
+  return byName.has(name);
+}
+
+export function toolNames(): string[] {
+  return TOOLS.map((t) => t.name).sort();
+}
+
+export function findTool(name: string): Tool | undefined {
+  return byName.get(name);
+}
+
+/** Why `tool` cannot run here, or undefined. Failures of the check itself count as reasons. */
+export function unavailableReason(tool: Tool): string | undefined {
+  try {
+    return tool.unavailable?.();
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
 }
 
 export function listTools(io: Io): number {
-  io.out('');
+  const rows = toolNames().map((n) => {
+    const t = byName.get(n)!;
+    const why = unavailableReason(t);
+    return { n, ok: why ? 'no' : 'yes', text: why ? `${t.description} (cannot run here: ${why})` : t.description };
+  });
+  const w = Math.max(...rows.map((r) => r.n.length), 4);
+  io.out(`${'TOOL'.padEnd(w)}  RUNS  DESCRIPTION\n`);
+  for (const r of rows) io.out(`${r.n.padEnd(w)}  ${r.ok.padEnd(4)}  ${r.text}\n`);
   return 0;
 }
 
-export async function runTool(name: string, _argv: string[], io: Io): Promise<number> {
-  io.err(`ERROR: unknown tool ${name}\n`);
-  return 1;
+export async function runTool(name: string, argv: string[], io: Io): Promise<number> {
+  const tool = byName.get(name);
+  if (!tool) {
+    io.err(`ERROR: unknown tool ${name}\n`);
+    return 1;
+  }
+  try {
+    const o = parseOptions(tool, argv);
+    if (o.help) {
+      io.out(helpText(tool));
+      return 0;
+    }
+    const program = tool.program(o);
+    if (o.program) {
+      io.out(program.endsWith('\n') ? program : program + '\n');
+      return 0;
+    }
+    const why = unavailableReason(tool);
+    if (why) {
+      io.err(`bpfkit ${name}: cannot run on this kernel: ${why}\n`);
+      return 1;
+    }
+    return await runProgram(name, program, io, tool.hooks?.(o));
+  } catch (e) {
+    if (e instanceof ToolUsageError) {
+      io.err(e.message.endsWith('\n') ? e.message : e.message + '\n');
+      return e.code;
+    }
+    if (e instanceof ToolFailure) {
+      io.err(e.message.endsWith('\n') ? e.message : e.message + '\n');
+      return 1;
+    }
+    throw e;
+  }
 }
