@@ -55,7 +55,7 @@ export function isPerCpu(m: MapInfo): boolean {
 
 export type EventKind =
   | 'printf' | 'errorf' | 'warnf' | 'debugf' | 'print_value' | 'print_map' | 'clear' | 'zero' | 'exit'
-  | 'time' | 'join' | 'cat' | 'system' | 'strftime_print' | 'seen_pid';
+  | 'time' | 'join' | 'cat' | 'system' | 'strftime_print' | 'seen_pid' | 'helper_error';
 
 export interface EventSpec {
   id: number;

@@ -30,6 +30,8 @@ export interface CompileOptions {
   resolveKaddr?: (name: string) => bigint | undefined;
   /** cgroup v2 path -> id for cgroupid(). */
   resolveCgroupId?: (path: string) => bigint | undefined;
+  /** -k (1) / -kk (2): warn when helpers fail. */
+  helperErrors?: number;
   /** Default map size (BPFTRACE_MAP_KEYS_MAX / config max_map_keys). */
   mapKeysMax: number;
 }

@@ -88,6 +88,7 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       ncpus: safeCpus(),
       pid: args.pid,
       startNs: process.hrtime.bigint(),
+      helperErrors: args.helperErrors,
       resolveKaddr: (n: string) => {
         try {
           const a = kaddr(n);
@@ -118,7 +119,7 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       child?.kill('SIGKILL');
       return 0;
     }
-    const sink = makeSink(args.format, write, { quiet: args.quiet });
+    const sink = makeSink(args.format, write, { quiet: args.quiet, file, source });
     const session = new Session(compiled, sink, {
       verifierLog: args.debug.has('verifier') || args.debug.has('all'),
       onVerifierLog: (name, log) => io.err(`; verifier log for ${name}\n${log}\n`),

@@ -74,6 +74,11 @@ export class Emitter {
     }
   }
 
+  /** The source range instructions are currently attributed to. */
+  currentOrigin(): Loc | undefined {
+    return this.origin;
+  }
+
   emit(...insns: Insn[]): void {
     for (const i of insns) {
       if (this.origin && i.origin === undefined) i.origin = { loc: this.origin, text: this.originText };

@@ -682,7 +682,9 @@ export class ProbeGen implements GenCtx {
     e.emit(A.mov64Imm(A.R2, size));
     // The combined helpers pick user or kernel by address on x86, which is what
     // probes with unknown pointer provenance (tracepoint char * args) need.
-    e.call(str ? (user ? 'probe_read_user_str' : 'probe_read_str') : user ? 'probe_read_user' : 'probe_read');
+    const helper = str ? (user ? 'probe_read_user_str' : 'probe_read_str') : user ? 'probe_read_user' : 'probe_read';
+    e.call(helper);
+    this.checkHelper(helper, 2);
   }
 
   private incDec(ex: AST.IncDec): VReg {
@@ -914,6 +916,34 @@ export class ProbeGen implements GenCtx {
     e.addr(value, A.R3);
     e.emit(A.mov64Imm(A.R4, 0));
     e.call('map_update_elem');
+    this.checkHelper('map_update_elem', 1);
+  }
+
+  /**
+   * -k / -kk: report a helper's failure at run time (bpftrace's helper error
+   * warnings). `level` is the -k count at which this helper is checked.
+   */
+  checkHelper(helper: string, level: number): void {
+    const want = this.opts.helperErrors ?? 0;
+    if (want < level) return;
+    const e = this.e;
+    const origin = e.currentOrigin();
+    if (!origin) return;
+    const ok = e.newLabel('hok');
+    e.emit(A.jmpImm('jsge', A.R0, 0, ok));
+    const key = `${helper}@${origin.start}:${origin.end}`;
+    let spec = this.res.events.find((x) => x.kind === 'helper_error' && x.fmt === key);
+    spec ??= this.res.addEvent('helper_error', [{ k: 'int', size: 8, signed: true }], origin, { fmt: key });
+    const saved = e.newLabel('hsv');
+    void saved;
+    const rc = e.vreg();
+    e.set(rc, A.R0);
+    this.sendEvent(spec, (p) => {
+      e.get(rc, A.R0);
+      e.store('dw', p, 0, A.R0);
+    });
+    e.free(rc);
+    e.label(ok);
   }
 
   mapDelete(info: MapInfo, key: Mem): void {
@@ -921,6 +951,7 @@ export class ProbeGen implements GenCtx {
     e.mapFd(A.R1, info.name);
     e.addr(key, A.R2);
     e.call('map_delete_elem');
+    this.checkHelper('map_delete_elem', 1);
   }
 
   private mapRead(ex: AST.MapRef): Operand {

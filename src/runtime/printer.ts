@@ -12,6 +12,9 @@ import type { MapSnapshot } from '../output/value.js';
 
 export interface SinkOptions {
   quiet?: boolean;
+  /** For helper error warnings: the program's file name and source. */
+  file?: string;
+  source?: string;
   symbolizer?: Symbolizer;
 }
 
@@ -93,6 +96,9 @@ export function makeSink(format: 'text' | 'json', write: (s: string) => void, op
     },
     exitMaps(snaps) {
       emit(r.exit(snaps));
+    },
+    helperError(helper, retcode, loc) {
+      emit(r.helperError({ helper, retcode, file: opts.file, source: opts.source, range: { line: loc.line, column: loc.col, endLine: loc.endLine, endColumn: loc.endCol } }));
     },
   };
 }

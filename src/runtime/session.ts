@@ -39,6 +39,8 @@ export interface Sink {
   lost(n: number): void;
   /** Maps printed at exit, after END. */
   exitMaps(snaps: MapSnapshot[]): void;
+  /** A helper failed (-k). */
+  helperError?(helper: string, retcode: number, loc: Loc): void;
 }
 
 export interface SessionOptions {
@@ -357,6 +359,10 @@ export class Session {
         const m = this.maps.get(spec.map!);
         if (m) zeroMap(m);
         return;
+      }
+      case 'helper_error': {
+        const rc = Number(data.readBigInt64LE(EVENT_HEADER));
+        return this.sink.helperError?.(spec.fmt!.split('@')[0], rc, spec.loc);
       }
       case 'seen_pid': {
         const pid = Number(data.readBigUInt64LE(EVENT_HEADER));
