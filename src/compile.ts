@@ -95,12 +95,66 @@ function applyConfig(p: AST.Program, opts: CompileOptions, diags: Diagnostic[]):
 }
 
 /**
+ * Substitutes object-like `#define NAME value` macros, as bpftrace's C
+ * preprocessor pass does: each identifier naming one becomes the parsed
+ * value, located where the identifier was. Function-like macros are left
+ * alone (an unknown identifier then reports them).
+ */
+function expandMacros(ast: AST.Program): void {
+  const macros = new Map<string, string>();
+  for (const line of ast.preprocessor) {
+    const m = /^#\s*define\s+([A-Za-z_]\w*)(?![\w(])\s*(.*)$/.exec(line.trim());
+    if (m && m[2].trim()) macros.set(m[1], m[2].replace(/\/\/.*$|\/\*.*?\*\//g, '').trim());
+  }
+  if (!macros.size) return;
+  const parsed = new Map<string, AST.Expr | null>();
+  const body = (name: string): AST.Expr | null => {
+    if (!parsed.has(name)) {
+      let ex: AST.Expr | null = null;
+      try {
+        const st = parse(`BEGIN { ${macros.get(name)}; }`).probes[0]?.body.stmts;
+        if (st?.length === 1 && st[0].kind === 'ExprStmt') ex = st[0].expr;
+      } catch {
+        ex = null;
+      }
+      parsed.set(name, ex);
+    }
+    return parsed.get(name)!;
+  };
+  const relocate = (n: unknown, loc: AST.Loc): unknown => {
+    if (Array.isArray(n)) return n.map((x) => relocate(x, loc));
+    if (!n || typeof n !== 'object') return n;
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(n)) o[k] = k === 'loc' || k.endsWith('Loc') ? loc : v instanceof Uint8Array ? v : relocate(v, loc);
+    return o;
+  };
+  const rewrite = (n: unknown, depth: number): unknown => {
+    if (Array.isArray(n)) return n.map((x) => rewrite(x, depth));
+    if (!n || typeof n !== 'object' || !('kind' in n)) return n;
+    const node = n as { kind: string; name?: string; loc: AST.Loc };
+    if (node.kind === 'Builtin' && node.name && macros.has(node.name) && depth < 16) {
+      const ex = body(node.name);
+      if (ex) return rewrite(relocate(ex, node.loc), depth + 1);
+      return n;
+    }
+    const o = n as Record<string, unknown>;
+    for (const [k, v] of Object.entries(o)) if (k !== 'loc' && v && typeof v === 'object') o[k] = rewrite(v, depth);
+    return n;
+  };
+  for (const p of ast.probes) {
+    if (p.predicate) p.predicate = rewrite(p.predicate, 0) as AST.Expr;
+    rewrite(p.body, 0);
+  }
+}
+
+/**
  * Compiles a program. Throws CompileError with every diagnostic (bpftrace's
  * format) when the program is wrong; nothing has touched the kernel then.
  */
 export function compile(source: string, file: string, options: Partial<CompileOptions> = {}, parsed?: AST.Program): Compiled {
   const opts: CompileOptions = { ...defaultOptions(), ...options };
   const ast = parsed ?? parse(source, file);
+  expandMacros(ast);
   const diags: Diagnostic[] = [];
   applyConfig(ast, opts, diags);
   const fail = (ds: Diagnostic[]): never => {

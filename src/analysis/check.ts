@@ -348,44 +348,7 @@ export class Checker implements TypeCtx {
 
   /** Folds integer constant expressions (literals, positional parameters, arithmetic on them). */
   constValue(e: Expr): bigint | undefined {
-    switch (e.kind) {
-      case 'Int':
-        return e.value;
-      case 'Bool':
-        return e.value ? 1n : 0n;
-      case 'Positional': {
-        const s = this.opts.positional[e.index - 1];
-        if (s === undefined) return 0n;
-        return /^-?(0x[0-9a-f]+|\d+)$/i.test(s) ? BigInt(s) : undefined;
-      }
-      case 'PositionalCount':
-        return BigInt(this.opts.positional.length);
-      case 'Unary': {
-        const v = this.constValue(e.operand);
-        if (v === undefined) return undefined;
-        return e.op === '-' ? -v : e.op === '~' ? ~v : e.op === '!' ? (v ? 0n : 1n) : undefined;
-      }
-      case 'Binary': {
-        const a = this.constValue(e.left);
-        const b = this.constValue(e.right);
-        if (a === undefined || b === undefined) return undefined;
-        switch (e.op) {
-          case '+': return a + b;
-          case '-': return a - b;
-          case '*': return a * b;
-          case '/': return b === 0n ? undefined : a / b;
-          case '%': return b === 0n ? undefined : a % b;
-          case '<<': return a << b;
-          case '>>': return a >> b;
-          case '&': return a & b;
-          case '|': return a | b;
-          case '^': return a ^ b;
-          default: return undefined;
-        }
-      }
-      default:
-        return undefined;
-    }
+    return foldConst(e, this.opts.positional);
   }
 
   // ------------------------------------------------------------ expressions
@@ -644,5 +607,50 @@ export class Checker implements TypeCtx {
     const it = INT_TYPES[spec.name];
     if (it) return { name: spec.name, kind: 'int', size: it[0], signed: it[1] };
     return this.ctypes.lookup(spec.name);
+  }
+}
+
+/** Folds integer constant expressions (literals, positional parameters, arithmetic on them). */
+export function foldConst(e: Expr, positional: readonly string[]): bigint | undefined {
+  const fold = (x: Expr) => foldConst(x, positional);
+  switch (e.kind) {
+    case 'Int':
+      return e.value;
+    case 'Bool':
+      return e.value ? 1n : 0n;
+    case 'Positional': {
+      const s = positional[e.index - 1];
+      if (s === undefined) return 0n;
+      return /^-?(0x[0-9a-f]+|\d+)$/i.test(s) ? BigInt(s) : undefined;
+    }
+    case 'PositionalCount':
+      return BigInt(positional.length);
+    case 'Unary': {
+      const v = fold(e.operand);
+      if (v === undefined) return undefined;
+      return e.op === '-' ? -v : e.op === '~' ? ~v : e.op === '!' ? (v ? 0n : 1n) : undefined;
+    }
+    case 'Binary': {
+      const a = fold(e.left);
+      const b = fold(e.right);
+      if (a === undefined || b === undefined) return undefined;
+      // Results wrap to 64 bits as in the kernel; this also keeps BigInt from growing without bound.
+      const w = (v: bigint) => BigInt.asIntN(64, v);
+      switch (e.op) {
+        case '+': return w(a + b);
+        case '-': return w(a - b);
+        case '*': return w(a * b);
+        case '/': return b === 0n ? undefined : w(a / b);
+        case '%': return b === 0n ? undefined : w(a % b);
+        case '<<': return b < 0n || b > 63n ? undefined : w(a << b);
+        case '>>': return b < 0n || b > 63n ? undefined : w(BigInt.asUintN(64, a) >> b);
+        case '&': return a & b;
+        case '|': return a | b;
+        case '^': return a ^ b;
+        default: return undefined;
+      }
+    }
+    default:
+      return undefined;
   }
 }

@@ -194,4 +194,16 @@ const reg: FnBuiltin = {
   },
 };
 
-export const miscBuiltins: FnBuiltin[] = [reg, nsecsFn, strftime, signal, ksym, usym, kaddr, cgroupid, cgroupPath, len];
+/** strerror(errno): the number travels; user space prints the C library's message. */
+const strerror: FnBuiltin = {
+  names: ['strerror'],
+  type(call, t) {
+    nargs(call, t, 1);
+    const a = t.typeOf(call.args[0]);
+    if (!isInt(a)) t.error(call.args[0].loc, `strerror() expects an integer argument (${tyName(a)} provided)`);
+    return { k: 'int', size: 8, signed: true, fmt: 'errno' };
+  },
+  emit: (call, g) => ({ reg: g.int(call.args[0]) }),
+};
+
+export const miscBuiltins: FnBuiltin[] = [reg, nsecsFn, strftime, signal, ksym, usym, kaddr, cgroupid, cgroupPath, len, strerror];

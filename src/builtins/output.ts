@@ -13,6 +13,7 @@ function fmtKind(t: Ty): string {
   switch (t.k) {
     case 'int':
       if (t.fmt === 'ksym' || t.fmt === 'usym' || t.fmt === 'timestamp' || t.fmt === 'username') return t.fmt;
+      if (t.fmt === 'errno') return 'strerror';
       return 'integer';
     case 'ptr':
       return 'pointer';

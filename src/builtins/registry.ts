@@ -92,6 +92,8 @@ export interface GenCtx {
   mapUpdate(info: MapInfo, key: Mem, value: Mem): void;
   mapDelete(info: MapInfo, key: Mem): void;
   map(name: string): MapInfo;
+  /** Folds an integer constant expression, or undefined when it is not constant. */
+  constValue(e: Expr): bigint | undefined;
 }
 
 export interface FnBuiltin {

@@ -1,5 +1,6 @@
 // String and buffer functions: str, buf, strlen, strncmp, strcontains, and
 // the byte-level helpers bswap, ntop, pton, macaddr.
+import { isIPv4, isIPv6 } from 'node:net';
 import * as A from '../bpf/asm/index.js';
 import type { Call } from '../lang/ast.js';
 import { intTy, isInt, strTy, tyName, u64, type Ty } from '../analysis/types.js';
@@ -62,6 +63,10 @@ const str: FnBuiltin = {
       e.call(user ? 'probe_read_user_str' : 'probe_read_str');
       e.label(big + 'z');
     } else {
+      // probe_read_str stops at the NUL and leaves the rest of the buffer as
+      // earlier events left it; zeroing first keeps the value canonical, so
+      // it can serve as a map key in place and equal strings compare equal.
+      e.zero(m, out.size);
       e.get(p, A.R3);
       g.probeRead(m, out.size, A.R3, user, true);
     }
@@ -77,8 +82,12 @@ const buf: FnBuiltin = {
     const a = t.typeOf(call.args[0]);
     let size = a.k === 'array' || a.k === 'str' ? a.size : 0;
     if (call.args.length === 2) {
-      const c = t.literalInt(call.args[1], 'buf', 'length');
-      size = Number(c);
+      const c = t.constValue(call.args[1]);
+      const lt = t.typeOf(call.args[1]);
+      if (!isInt(lt)) t.error(call.args[1].loc, `buf() expects an integer as its length (${tyName(lt)} provided)`);
+      // A length known only at run time reads up to the string size, as bpftrace does.
+      size = c === undefined ? t.opts.maxStrlen : Number(c);
+      if (size < 0) t.error(call.args[1].loc, 'buf() length must not be negative');
     } else if (!size) t.error(call.loc, 'buf() needs a length argument when the first argument is a pointer');
     if (size > 1024) size = 1024;
     // Layout: u64 length, then the bytes.
@@ -90,6 +99,28 @@ const buf: FnBuiltin = {
     const t = g.typeOf(call) as Ty & { k: 'buf' };
     const n = t.size - 8;
     const m = e.scratch(t.size);
+    const lenArg = call.args[1];
+    if (lenArg && g.constValue(lenArg) === undefined) {
+      // Runtime length, clamped to the buffer; the tail stays zero so equal buffers compare equal.
+      const fromMem = a.k === 'array' || a.k === 'str';
+      const src = fromMem ? g.mem(call.args[0]) : undefined;
+      const p = fromMem ? undefined : g.int(call.args[0]);
+      const len = g.int(lenArg);
+      e.zero(e.offset(m, 8), n);
+      const ok = e.newLabel('bufn');
+      e.get(len, A.R2);
+      e.free(len);
+      e.emit(A.jmpImm('jle', A.R2, n, ok), A.mov64Imm(A.R2, n));
+      e.label(ok);
+      e.store('dw', m, 0, A.R2);
+      e.addr(e.offset(m, 8), A.R1);
+      if (p) {
+        e.get(p, A.R3);
+        e.free(p);
+      } else e.addr(src!, A.R3);
+      e.call(a.k === 'ptr' && !!a.to.user ? 'probe_read_user' : 'probe_read');
+      return { mem: m };
+    }
     e.storeImm('dw', m, 0, n);
     if (a.k === 'array' || a.k === 'str') e.copy(e.offset(m, 8), g.mem(call.args[0]), n);
     else {
@@ -262,6 +293,45 @@ const ntop: FnBuiltin = {
   },
 };
 
+/** pton("1.2.3.4") / pton("::1"): the address bytes, parsed when compiling. */
+function parseAddr(text: string): number[] | undefined {
+  if (isIPv4(text)) return text.split('.').map(Number);
+  if (!isIPv6(text)) return undefined;
+  let s = text;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  let tail: number[] = [];
+  if (v4) {
+    tail = v4[1].split('.').map(Number);
+    s = s.slice(0, -v4[1].length) + '0:0';
+  }
+  const [head, rest] = s.includes('::') ? s.split('::') : [s, undefined];
+  const words = (x: string) => (x ? x.split(':').map((w) => parseInt(w, 16)) : []);
+  const hi = words(head);
+  const lo = rest === undefined ? [] : words(rest);
+  const all = [...hi, ...Array(8 - hi.length - lo.length).fill(0), ...lo];
+  const bytes = all.flatMap((w) => [w >> 8, w & 0xff]);
+  if (v4) bytes.splice(12, 4, ...tail);
+  return bytes;
+}
+
+const pton: FnBuiltin = {
+  names: ['pton'],
+  type(call, t) {
+    nargs(call, t, 1);
+    const a = call.args[0];
+    if (a.kind !== 'Str') return t.error(call.loc, 'pton() expects a string literal');
+    const bytes = parseAddr(a.value);
+    if (!bytes) return t.error(call.loc, `pton() expects a valid IPv4/IPv6 address, got ${a.value}`);
+    return { k: 'array', elem: intTy(1, false), len: bytes.length, size: bytes.length };
+  },
+  emit(call, g) {
+    const bytes = parseAddr((call.args[0] as { value: string }).value)!;
+    const m = g.e.scratch(bytes.length);
+    bytes.forEach((b, i) => g.e.storeImm('b', m, i, b));
+    return { mem: m };
+  },
+};
+
 const macaddr: FnBuiltin = {
   names: ['macaddr'],
   type(call, t) {
@@ -286,6 +356,6 @@ const macaddr: FnBuiltin = {
   },
 };
 
-export const stringBuiltins: FnBuiltin[] = [str, buf, strlen, strncmp, strcontains, bswap, ntop, macaddr];
+export const stringBuiltins: FnBuiltin[] = [str, buf, strlen, strncmp, strcontains, bswap, ntop, pton, macaddr];
 
 export type { GenCtx };

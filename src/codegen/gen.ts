@@ -8,7 +8,7 @@ import type { ProbeTarget } from '../probes/provider.js';
 import type { CompileOptions, GenCtx, Operand, Registry } from '../builtins/registry.js';
 import { EVENT_HEADER, keyLayout, mapKeySize, mapValueSize, type EventSpec, type MapInfo, type Resources } from '../analysis/resources.js';
 import { ctypeToTy, isScalar, type CType, type Ty } from '../analysis/types.js';
-import type { ProbeTypes } from '../analysis/check.js';
+import { foldConst, type ProbeTypes } from '../analysis/check.js';
 import { CTX, Emitter, SCRATCH, sizeName, type Mem, type VReg } from './emitter.js';
 import { appendCallbacks, emitForMap, type Subprog } from './formap.js';
 
@@ -57,6 +57,10 @@ export class ProbeGen implements GenCtx {
 
   map(name: string): MapInfo {
     return this.res.maps.get(name)!;
+  }
+
+  constValue(ex: Expr): bigint | undefined {
+    return foldConst(ex, this.opts.positional);
   }
 
   eventFor(call: Call): EventSpec {
@@ -512,7 +516,8 @@ export class ProbeGen implements GenCtx {
     const e = this.e;
     const map: Partial<Record<AST.BinaryOp, A.AluOp>> = {
       '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'mod', '&': 'and', '|': 'or', '^': 'xor', '<<': 'lsh',
-      '>>': signed ? 'arsh' : 'rsh',
+      // bpftrace shifts right logically whatever the sign.
+      '>>': 'rsh',
     };
     const a = map[op];
     if (!a) throw new Error(`internal: alu ${op}`);
@@ -544,7 +549,7 @@ export class ProbeGen implements GenCtx {
     if ((lt.k === 'buf' || lt.k === 'inet' || lt.k === 'macaddr') && lt.k === rt.k) return this.memCompare(ex, lt.size);
     const l = this.int(ex.left);
     const r = this.int(ex.right);
-    // bpftrace compares (and shifts) signed only when both sides are signed.
+    // bpftrace compares signed only when both sides are signed.
     const signed = lt.k === 'int' && lt.signed && rt.k === 'int' && rt.signed;
     e.get(l, A.R0);
     e.get(r, A.R1);
@@ -856,6 +861,14 @@ export class ProbeGen implements GenCtx {
   mapKey(m: AST.MapRef, info: MapInfo, extra?: VReg): Mem {
     const e = this.e;
     const size = mapKeySize(info);
+    const only = !extra && m.keys?.length === 1 ? m.keys[0] : undefined;
+    if (only?.kind === 'Call' && only.name === 'str' && this.typeOf(only).size === size) {
+      // str() yields a fresh zero-padded buffer of exactly the key's size:
+      // using it in place saves zeroing and copying up to max_strlen bytes.
+      const src = this.expr(only);
+      if ('mem' in src) return src.mem;
+      e.free(src.reg);
+    }
     const key = e.scratch(size);
     if (!info.keys || !m.keys) {
       e.storeImm('dw', key, 0, 0);

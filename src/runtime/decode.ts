@@ -1,6 +1,6 @@
 // Kernel bytes -> output Values, driven by the compiler's types. Everything the
 // kernel sends (event arguments, map keys and values) goes through here.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Ty } from '../analysis/types.js';
 import * as V from '../output/value.js';
 import type { Value } from '../output/value.js';
@@ -51,6 +51,57 @@ export function cString(buf: Buffer, off: number, size: number): string {
   return buf.toString('utf8', off, nul);
 }
 
+const cgroupPaths = new Map<bigint, string>();
+/**
+ * bpftrace's cgroup_path(): in every mounted cgroup hierarchy, the directory
+ * whose inode is the cgroup id, as `name:path` joined by commas (unified
+ * first, then the v1 hierarchies by name).
+ */
+export function cgroupPathOf(id: bigint): string {
+  const hit = cgroupPaths.get(id);
+  if (hit !== undefined) return hit;
+  const roots: { name: string; dir: string }[] = [];
+  try {
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const [pre, post] = line.split(' - ');
+      if (!post) continue;
+      const [fstype, , opts = ''] = post.split(' ');
+      const dir = pre.split(' ')[4];
+      if (fstype === 'cgroup2') roots.push({ name: 'unified', dir });
+      else if (fstype === 'cgroup') {
+        const flags = new Set(['rw', 'ro', 'clone_children', 'noprefix', 'xattr', 'cpuset_v2_mode', 'favordynmods']);
+        const names = opts.split(',').filter((o) => (!flags.has(o) && !o.includes('=')) || o.startsWith('name='));
+        roots.push({ name: names.map((n) => n.replace(/^name=/, '')).join(','), dir });
+      }
+    }
+  } catch {
+    /* no mountinfo: fall back to the number */
+  }
+  roots.sort((a, b) => (a.name === 'unified' ? -1 : b.name === 'unified' ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const find = (dir: string, rel: string, depth: number): string | undefined => {
+    try {
+      if (statSync(dir, { bigint: true }).ino === id) return rel || '/';
+      if (depth > 32) return undefined;
+      for (const d of readdirSync(dir, { withFileTypes: true })) {
+        if (!d.isDirectory()) continue;
+        const r = find(`${dir}/${d.name}`, `${rel}/${d.name}`, depth + 1);
+        if (r) return r;
+      }
+    } catch {
+      /* vanished or unreadable: not here */
+    }
+    return undefined;
+  };
+  const parts: string[] = [];
+  for (const r of roots) {
+    const p = find(r.dir, '', 0);
+    if (p) parts.push(`${r.name}:${p}`);
+  }
+  const text = parts.length ? parts.join(',') : String(id);
+  cgroupPaths.set(id, text);
+  return text;
+}
+
 export interface DecodeEnv {
   cgroupPath?: (id: bigint) => string;
   /** Reads a recorded stack's frames. */
@@ -70,6 +121,8 @@ export function decode(buf: Buffer, off: number, t: Ty, env: DecodeEnv = {}): Va
           return V.username(userName(Number(raw)));
         case 'bool':
           return V.bool(raw !== 0n);
+        case 'errno':
+          return V.strerrorValue(Number(raw));
         default:
           return { kind: 'int', value: raw, bits: (t.size * 8) as V.IntBits, signed: t.signed };
       }
@@ -110,7 +163,7 @@ export function decode(buf: Buffer, off: number, t: Ty, env: DecodeEnv = {}): Va
       return V.usym(buf.readBigUInt64LE(off), undefined, Number(buf.readBigUInt64LE(off + 8)));
     case 'cgroup_path': {
       const id = buf.readBigUInt64LE(off);
-      return V.cgroupPath(env.cgroupPath ? env.cgroupPath(id) : String(id));
+      return V.cgroupPath(env.cgroupPath ? env.cgroupPath(id) : cgroupPathOf(id));
     }
     case 'stack': {
       const id = buf.readBigInt64LE(off);

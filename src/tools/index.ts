@@ -6,8 +6,10 @@ import { helpText, parseOptions, ToolUsageError } from './options.js';
 import { runProgram, ToolFailure } from './runner.js';
 import type { Tool } from './tool.js';
 import { execsnoop } from './execsnoop.js';
+import { opensnoop } from './opensnoop.js';
+import { biolatency } from './biolatency.js';
 
-const TOOLS: Tool[] = [execsnoop];
+const TOOLS: Tool[] = [execsnoop, opensnoop, biolatency];
 
 const byName = new Map(TOOLS.map((t) => [t.name, t]));
 
