@@ -79,7 +79,8 @@ export function parseArgs(argv: string[]): CliArgs {
   let i = 0;
   for (; i < argv.length; i++) {
     const s = argv[i];
-    if (a.program === undefined && a.file === undefined && !s.startsWith('-')) break;
+    // The first non-option is the script file, or after -e the first positional parameter.
+    if (!s.startsWith('-')) break;
     if (s === '--') {
       i++;
       break;

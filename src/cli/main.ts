@@ -8,13 +8,19 @@ import { CompileError } from '../lang/diagnostics.js';
 import { runInfo, bpfkitVersion } from './info.js';
 import { parseArgs, UsageError, USAGE } from './args.js';
 import { runTrace, CliFailure } from './trace.js';
+import { batched } from './batch.js';
 
 const NEED_ROOT = 'ERROR: bpfkit needs root (CAP_BPF and CAP_PERFMON): run it with sudo';
 
+// A terminal gets each line as it comes; a pipe or file gets batches.
+const stdout = process.stdout.isTTY ? undefined : batched((s) => process.stdout.write(s));
+if (stdout) process.on('exit', () => stdout.flush());
 function writeOut(s: string): void {
-  process.stdout.write(s);
+  if (stdout) stdout.write(s);
+  else process.stdout.write(s);
 }
 function writeErr(s: string): void {
+  stdout?.flush();
   process.stderr.write(s);
 }
 

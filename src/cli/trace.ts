@@ -14,6 +14,7 @@ import { numPossibleCpus } from '../bpf/cpus.js';
 import { kaddr } from '../symbols/kallsyms.js';
 import type { CliArgs } from './args.js';
 import { envOptions } from './args.js';
+import { batched } from './batch.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -70,12 +71,13 @@ export function splitCommand(cmd: string): string[] {
 export async function runTrace(args: CliArgs, io: Io): Promise<number> {
   const { source, file } = readSource(args);
   let outFd: number | undefined;
-  const write = args.output
+  const outFile = args.output
     ? (() => {
         outFd = openSync(args.output!, 'w');
-        return (s: string) => writeSync(outFd!, s);
+        return batched((s: string) => writeSync(outFd!, s));
       })()
-    : io.out;
+    : undefined;
+  const write = outFile ? (s: string) => outFile.write(s) : io.out;
   try {
     const ast = parse(source, file);
     if (args.debug.has('ast') || args.debug.has('all')) io.err(printAst(ast));
@@ -161,6 +163,7 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
     }
     throw e;
   } finally {
+    outFile?.flush();
     if (outFd !== undefined) closeSync(outFd);
   }
 }

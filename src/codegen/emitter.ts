@@ -187,8 +187,17 @@ export class Emitter {
 
   load(size: Size, r: number, m: Mem, extra = 0, signed = false): void {
     const [b, o] = this.baseOf(m, r);
-    if (signed && size !== 'dw') this.emit(A.ldxs(size, r, b, o + extra));
-    else this.emit(A.ldx(size, r, b, o + extra));
+    this.emit(A.ldx(size, r, b, o + extra));
+    if (signed && size !== 'dw') this.signExtend(r, size);
+  }
+
+  /**
+   * Sign-extends the low `size` bytes of r in place. Shifts rather than the
+   * sign-extending load of cpu v4, which kernels before 6.6 refuse.
+   */
+  signExtend(r: number, size: Size): void {
+    const bits = size === 'b' ? 56 : size === 'h' ? 48 : size === 'w' ? 32 : 0;
+    if (bits) this.emit(A.alu64Imm('lsh', r, bits), A.alu64Imm('arsh', r, bits));
   }
 
   store(size: Size, m: Mem, extra: number, r: number, tmp = A.R5): void {

@@ -773,8 +773,8 @@ export class ProbeGen implements GenCtx {
     }
     if (isScalar(t) || t.k === 'int') {
       const v = e.vreg();
-      if (r.signed && r.size < 8) e.emit(A.ldxs(sizeName(r.size) as 'b' | 'h' | 'w', A.R0, CTX, r.off));
-      else e.emit(A.ldx(sizeName(r.size), A.R0, CTX, r.off));
+      e.emit(A.ldx(sizeName(r.size), A.R0, CTX, r.off));
+      if (r.signed && r.size < 8) e.signExtend(A.R0, sizeName(r.size));
       e.set(v, A.R0);
       return { reg: v };
     }
@@ -820,7 +820,8 @@ export class ProbeGen implements GenCtx {
     e.addr(m, A.R2);
     e.emit(A.alu64Reg('add', A.R2, A.R1));
     const sz = t.k === 'int' ? t.size : 8;
-    e.emit(t.k === 'int' && t.signed && sz < 8 ? A.ldxs(sizeName(sz) as 'b', A.R0, A.R2, 0) : A.ldx(sizeName(sz), A.R0, A.R2, 0));
+    e.emit(A.ldx(sizeName(sz), A.R0, A.R2, 0));
+    if (t.k === 'int' && t.signed && sz < 8) e.signExtend(A.R0, sizeName(sz));
     e.emit(A.ja(done));
     e.label(oob);
     e.emit(A.mov64Imm(A.R0, 0));
@@ -1015,6 +1016,16 @@ export class ProbeGen implements GenCtx {
     e.addr(rec, A.R2);
     e.emit(A.mov64Imm(A.R3, size), A.mov64Imm(A.R4, 0));
     e.call('ringbuf_output');
+    // A full ring drops the event; count it so the runtime can say `Lost N
+    // events`. The record's first word, sent already, serves as the zero key.
+    const sent = e.newLabel('sent');
+    e.emit(A.jmpImm('jeq', A.R0, 0, sent));
+    e.storeImm('w', rec, 0, 0);
+    e.mapFd(A.R1, LOST_MAP);
+    e.addr(rec, A.R2);
+    e.call('map_lookup_elem');
+    e.emit(A.jmpImm('jeq', A.R0, 0, sent), A.ldx('dw', A.R1, A.R0, 0), A.alu64Imm('add', A.R1, 1), A.stx('dw', A.R0, 0, A.R1));
+    e.label(sent);
   }
 }
 

@@ -108,15 +108,76 @@ export interface PrintfOptions { symbolizer?: Symbolizer }
  * cast to the length modifier's C type first, as snprintf would see them.
  */
 export function formatPrintf(spec: FormatSpec | string, args: Value[], opts: PrintfOptions = {}): string {
-  const s = typeof spec === 'string' ? parseFormat(spec) : spec;
+  const c = compiled(typeof spec === 'string' ? spec : spec.fmt);
   let out = '';
-  let last = 0;
-  for (let i = 0; i < s.conversions.length; i++) {
-    const c = s.conversions[i];
-    out += cFormat(s.fmt.slice(last, c.end), args[i], opts);
-    last = c.end;
+  for (let i = 0; i < c.pieces.length; i++) {
+    const p = c.pieces[i];
+    const arg = args[i];
+    if (arg === undefined) out += cFormat(p.raw, arg, opts);
+    else out += p.conv ? p.before + formatConversion(p.conv, arg, opts) + p.after : p.before;
   }
-  return out + s.fmt.slice(last);
+  return out + c.tail;
+}
+
+/** One snprintf() piece with its fixed text worked out: what comes before and after its conversion. */
+interface Piece {
+  raw: string;
+  before: string;
+  conv?: Conversion;
+  after: string;
+}
+
+// Events of one printf() share its format: parsing it once instead of per
+// event is most of what formatting a line costs.
+const compiledFormats = new Map<string, { pieces: Piece[]; tail: string }>();
+
+function compiled(fmt: string): { pieces: Piece[]; tail: string } {
+  let c = compiledFormats.get(fmt);
+  if (c) return c;
+  const s = parseFormat(fmt);
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const conv of s.conversions) {
+    pieces.push(compilePiece(fmt.slice(last, conv.end)));
+    last = conv.end;
+  }
+  c = { pieces, tail: fmt.slice(last) };
+  if (compiledFormats.size >= 1024) compiledFormats.clear();
+  compiledFormats.set(fmt, c);
+  return c;
+}
+
+/** cFormat's walk over a piece, done once, for an argument that is present. */
+function compilePiece(raw: string): Piece {
+  const nul = raw.indexOf('\0');
+  const piece = nul >= 0 ? raw.slice(0, nul) : raw;
+  let out = '';
+  let conv: Conversion | undefined;
+  let before = '';
+  for (let i = 0; i < piece.length;) {
+    const ch = piece[i];
+    if (ch !== '%') {
+      out += ch;
+      i++;
+      continue;
+    }
+    if (piece[i + 1] === '%') {
+      out += '%';
+      i += 2;
+      continue;
+    }
+    const c = matchAt(piece, i);
+    if (!c || conv) {
+      out += c ? c.text : '%';
+      i = c ? c.end : i + 1;
+      continue;
+    }
+    conv = c;
+    before = out;
+    out = '';
+    i = c.end;
+  }
+  return conv ? { raw, before, conv, after: out } : { raw, before: out, after: '' };
 }
 
 /** snprintf() of one piece holding (at most) one argument. */

@@ -299,7 +299,7 @@ export class Session {
     }
   }
 
-  /** Non-empty maps, by name, as printed at exit. */
+  /** Every map, by name, as printed at exit (bpftrace 0.17 prints a blank line for an empty one). */
   snapshots(): MapSnapshot[] {
     const out: MapSnapshot[] = [];
     const infos = [...this.compiled.res.maps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -307,7 +307,7 @@ export class Session {
       const m = this.maps.get(info.name);
       if (!m) continue;
       const snap = readMap(info, m, this.env);
-      if (snap.entries.length) out.push(snap);
+      out.push(snap);
     }
     return out;
   }

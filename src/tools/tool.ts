@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { hasFentry, hasKprobes, hasUprobes } from '../bpf/features.js';
 import { eventFormat } from '../probes/tracefs.js';
-import type { ToolSpec, Parsed } from './options.js';
+import { readTemplate, render, type ToolSpec, type Parsed } from './options.js';
 import type { RunHooks } from './runner.js';
 
 export interface Tool extends ToolSpec {
@@ -44,4 +44,55 @@ export function uprobeReason(): string | undefined {
 
 export function fileReason(path: string, what: string): string | undefined {
   return existsSync(path) ? undefined : `needs ${what} (${path} not found)`;
+}
+
+/** Options every classic (bpftrace tools/) tool shares: none beyond -h and --program. */
+export interface ClassicSpec {
+  name: string;
+  description: string;
+  examples?: [string, string][];
+  unavailable?(): string | undefined;
+  /** Template values for NAME.bt, when it has any. */
+  vars?(): Record<string, string | number>;
+}
+
+/**
+ * A tool from bpftrace's tools/ directory: its program, its output as
+ * bpftrace prints it (maps left at exit included), no options.
+ */
+export function classicTool(spec: ClassicSpec): Tool {
+  return {
+    name: spec.name,
+    description: spec.description,
+    options: [],
+    examples: spec.examples ?? [['', spec.description.replace(/^./, (c) => c.toLowerCase())]],
+    unavailable: spec.unavailable,
+    program: () => render(readTemplate(spec.name), spec.vars?.() ?? {}),
+    hooks: () => ({ exitMaps: 'bpftrace' }),
+  };
+}
+
+/** `@name[k] = "v";` lines, one per entry, indented for a BEGIN block. */
+export function tableLines(map: string, entries: [number, string][]): string {
+  return entries.map(([k, v]) => `\t@${map}[${k}] = "${v}";`).join('\n');
+}
+
+/** The value -> name table of a tracepoint field's __print_symbolic(), from its format file. */
+export function symbolicTable(category: string, event: string, field: string): [number, string][] {
+  const text = eventFormat(category, event).printFmt;
+  const at = text.indexOf(`__print_symbolic(REC->${field},`);
+  if (at < 0) return [];
+  const out: [number, string][] = [];
+  const re = /\{\s*(-?\d+)\s*,\s*"([^"]*)"\s*\}/y;
+  let i = text.indexOf('{', at);
+  while (i >= 0) {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m) break;
+    out.push([Number(m[1]), m[2]]);
+    i = re.lastIndex;
+    while (text[i] === ',' || text[i] === ' ') i++;
+    if (text[i] !== '{') break;
+  }
+  return out;
 }

@@ -158,7 +158,8 @@ test('biolatency -T and interval/count: timestamped summaries, then exit', { ski
 });
 
 test('biolatency -j: Python dictionaries, per disk with -D', { skip: root }, async () => {
-  const r = await runTool('biolatency', ['-j', '-D'], { work: io });
+  // -j prints nothing before its first summary, so there is no header to wait for.
+  const r = await runTool('biolatency', ['-j', '-D'], { work: io, readyAfterMs: 3000 });
   assert.doesNotMatch(r.stdout, /Tracing/);
   const dicts = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l.replace(/'/g, '"')) as {
     ts: string; val_type: string; disk?: string; data: { 'interval-start': number; 'interval-end': number; count: number }[];

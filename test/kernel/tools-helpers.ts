@@ -56,6 +56,8 @@ export interface ToolRun {
 export interface ToolOpts {
   /** Output that means the tool is attached (default: a first complete line). */
   ready?: RegExp;
+  /** For tools that print nothing until they have data: start the work this long after launch instead. */
+  readyAfterMs?: number;
   /** Runs once the tool is ready; the tool is interrupted when it resolves (unless interrupt is false). */
   work?: () => Promise<unknown>;
   /** Milliseconds between the end of the work and SIGINT (default 400). */
@@ -92,9 +94,10 @@ export function runTool(tool: string, args: string[], opts: ToolOpts = {}): Prom
     };
     child.stdout!.on('data', (d) => {
       stdout += d;
-      if (ready.test(stdout)) begin();
+      if (opts.readyAfterMs === undefined && ready.test(stdout)) begin();
     });
     child.stderr!.on('data', (d) => (stderr += d));
+    if (opts.readyAfterMs !== undefined) setTimeout(begin, opts.readyAfterMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
