@@ -168,10 +168,10 @@ export function compile(source: string, file: string, options: Partial<CompileOp
     const targets: ProbeTarget[] = [];
     for (const ap of probe.attachPoints) {
       try {
-        targets.push(...expand(provs, ap, { pid: opts.pid, positional: opts.positional }));
+        targets.push(...expand(provs, ap, { pid: opts.pid, positional: opts.positional, unsafe: opts.unsafe }));
       } catch (e) {
         if (!(e instanceof ProbeError)) throw e;
-        diags.push({ severity: 'error', message: e.message + (e.hint ? `\n${e.hint}` : ''), loc: ap.loc });
+        diags.push({ severity: 'error', message: e.message, loc: ap.loc, hint: e.hint });
       }
     }
     expanded.push({ probe, targets });

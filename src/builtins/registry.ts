@@ -5,7 +5,7 @@
 import type { Builtin, Call, Expr, Loc } from '../lang/ast.js';
 import type { CType, Ty } from '../analysis/types.js';
 import type { MapInfo, Resources, EventSpec, EventKind } from '../analysis/resources.js';
-import type { CtxRead, ProbeTarget } from '../probes/provider.js';
+import type { ArgRead, CtxRead, ProbeTarget } from '../probes/provider.js';
 import type { Emitter, Mem, VReg } from '../codegen/emitter.js';
 
 /** A compiled value: an integer-like value in a register, or an aggregate in memory. */
@@ -81,6 +81,8 @@ export interface GenCtx {
   /** Reads a context slot (tracepoint field, pt_regs register, raw tracepoint arg). */
   ctxRead(r: CtxRead, t: Ty): Operand;
   ctxReadInt(r: CtxRead): Operand;
+  /** Reads a positional argument however the provider locates it (ctx slot, constant, memory operand). */
+  argRead(r: ArgRead): Operand;
   /** Reads a value of type `t` at pointer p + off (frees p). */
   deref(p: VReg, off: number, t: Ty, user: boolean): Operand;
   /** Makes the program return now (exit from the probe). */

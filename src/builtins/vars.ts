@@ -64,27 +64,32 @@ const comm: VarBuiltin = {
 };
 
 /** Strings known when compiling (probe, func for most providers) are literals in the program. */
-function literalString(g: GenCtx, s: string): Operand {
-  const bytes = Buffer.alloc(Buffer.byteLength(s) + 1);
+function literalString(g: GenCtx, s: string, room = 0): Operand {
+  // Zero-padded to `room` (and to 4 bytes), so readers of the declared size see only the name.
+  const len = Math.max(Buffer.byteLength(s) + 1, room);
+  const bytes = Buffer.alloc(len + ((4 - (len % 4)) % 4));
   bytes.write(s);
   const m = g.e.scratch(bytes.length);
-  for (let i = 0; i < bytes.length; i++) g.e.storeImm('b', m, i, bytes[i]);
+  for (let i = 0; i < bytes.length; i += 4) g.e.storeImm('w', m, i, bytes.readInt32LE(i));
   return { mem: m };
 }
 
+/** Bytes kept for probe and func names (the longest target's may not come first). */
+const NAME_ROOM = 128;
 const probe: VarBuiltin = {
   names: ['probe'],
-  type: (_b, t) => strTy(Buffer.byteLength(t.target.name) + 1),
-  emit: (_b, g) => literalString(g, g.target.name),
+  // One event layout or map value serves every target of a probe: leave room for the longer names.
+  type: (_b, t) => strTy(Math.max(Buffer.byteLength(t.target.name) + 1, NAME_ROOM)),
+  emit: (_b, g) => literalString(g, g.target.name, NAME_ROOM),
 };
 
 const func: VarBuiltin = {
   names: ['func'],
   type: (b, t) => {
     if (t.target.func === undefined) t.error(b.loc, `The func builtin can not be used with '${t.target.provider}' probes`);
-    return strTy(Buffer.byteLength(t.target.func ?? '') + 1);
+    return strTy(Math.max(Buffer.byteLength(t.target.func ?? '') + 1, NAME_ROOM));
   },
-  emit: (_b, g) => literalString(g, g.target.func ?? ''),
+  emit: (_b, g) => literalString(g, g.target.func ?? '', NAME_ROOM),
 };
 
 const ctx: VarBuiltin = {
@@ -118,11 +123,15 @@ const argN: VarBuiltin = {
   match: /^arg\d+$/,
   type: (b: Builtin, t: TypeCtx) => {
     const n = Number(b.name.slice(3));
-    if (!t.target.argN) t.error(b.loc, `The ${b.name} builtin can only be used with kprobe/uprobe/usdt probes (${t.target.provider} used here)`);
-    if (!t.target.argN(n)) t.error(b.loc, `${t.target.provider} probes have no ${b.name}`);
-    return u64;
+    if (!t.target.argN && !t.target.argRead) t.error(b.loc, `The ${b.name} builtin can only be used with kprobe/uprobe/usdt probes (${t.target.provider} used here)`);
+    const r = t.target.argRead?.(n) ?? t.target.argN?.(n);
+    if (!r) t.error(b.loc, `${t.target.provider} probes have no ${b.name}`);
+    return r.kind === 'ctx' && r.signed ? i64 : u64;
   },
-  emit: (b, g) => g.ctxReadInt(g.target.argN!(Number(b.name.slice(3)))!),
+  emit: (b, g) => {
+    const n = Number(b.name.slice(3));
+    return g.argRead((g.target.argRead?.(n) ?? g.target.argN?.(n))!);
+  },
 };
 
 const retval: VarBuiltin = {

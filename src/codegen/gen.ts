@@ -756,6 +756,28 @@ export class ProbeGen implements GenCtx {
     return op;
   }
 
+  argRead(r: import('../probes/provider.js').ArgRead): Operand {
+    const e = this.e;
+    if (r.kind === 'const') return { reg: e.constant(r.value) };
+    if (r.kind !== 'mem') return this.ctxReadInt(r);
+    // A memory operand (USDT `8@-16(%rbp)`): address from registers in pt_regs, then a probe read.
+    e.emit(A.ldImm64(A.R3, BigInt.asIntN(64, r.disp)));
+    for (const t of r.terms) {
+      e.emit(A.ldx('dw', A.R1, CTX, t.off));
+      if (t.scale > 1) e.emit(A.alu64Imm('lsh', A.R1, Math.log2(t.scale)));
+      e.emit(A.alu64Reg('add', A.R3, A.R1));
+    }
+    const m = e.scratch(8);
+    e.storeImm('dw', m, 0, 0);
+    e.addr(m, A.R1);
+    e.emit(A.mov64Imm(A.R2, r.size));
+    e.call(r.user ? 'probe_read_user' : 'probe_read_kernel');
+    const v = e.vreg();
+    e.load(sizeName(r.size), A.R0, m, 0, r.signed);
+    e.set(v, A.R0);
+    return { reg: v };
+  }
+
   ctxReadInt(r: import('../probes/provider.js').CtxRead): Operand {
     return this.ctxRead(r, { k: 'int', size: 8, signed: r.kind === 'ctx' && r.signed });
   }

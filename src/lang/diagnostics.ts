@@ -15,6 +15,8 @@ export interface Diagnostic {
   severity: 'error' | 'warning';
   message: string;
   loc: Loc | null;
+  /** A `HINT: ...` line printed after the source excerpt (what to use instead). */
+  hint?: string;
 }
 
 export class CompileError extends Error {
@@ -49,6 +51,12 @@ export function formatDiagnostic(d: Diagnostic, file: string, source: string): s
 }
 
 function formatWith(d: Diagnostic, file: string, lines: readonly string[]): string {
+  const text = formatBody(d, file, lines);
+  if (!d.hint) return text;
+  return text + d.hint.split('\n').map((h) => (h.startsWith('HINT:') ? h : `HINT: ${h}`)).join('\n') + '\n';
+}
+
+function formatBody(d: Diagnostic, file: string, lines: readonly string[]): string {
   const label = d.severity === 'error' ? 'ERROR' : 'WARNING';
   const l = d.loc;
   if (!l) return `${label}: ${d.message}\n`;

@@ -175,6 +175,18 @@ export class Session {
     this.sink.attached(this.probeCount);
     this.runSpecial('begin');
     this.drain();
+    // Iterators walk their objects once BEGIN has run; the program then ends, as in bpftrace.
+    let iterated = false;
+    for (const a of this.attachments) {
+      if (a.afterBegin) {
+        a.afterBegin();
+        iterated = true;
+      }
+    }
+    if (iterated) {
+      this.drain();
+      this.stop(this.exitCode ?? 0);
+    }
     if (this.exitCode !== undefined) return;
     let rounds = 0;
     this.poller = new Poller([this.ring!], {

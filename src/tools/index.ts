@@ -5,11 +5,48 @@ import type { Io } from '../cli/trace.js';
 import { helpText, parseOptions, ToolUsageError } from './options.js';
 import { runProgram, ToolFailure } from './runner.js';
 import type { Tool } from './tool.js';
-import { execsnoop } from './execsnoop.js';
-import { opensnoop } from './opensnoop.js';
+import { bashreadline } from './bashreadline.js';
 import { biolatency } from './biolatency.js';
+import { biosnoop } from './biosnoop.js';
+import { biostacks } from './biostacks.js';
+import { bitesize } from './bitesize.js';
+import { capable } from './capable.js';
+import { cpuwalk } from './cpuwalk.js';
+import { dcsnoop } from './dcsnoop.js';
+import { execsnoop } from './execsnoop.js';
+import { gethostlatency } from './gethostlatency.js';
+import { killsnoop } from './killsnoop.js';
+import { loads } from './loads.js';
+import { mdflush } from './mdflush.js';
+import { naptime } from './naptime.js';
+import { oomkill } from './oomkill.js';
+import { opensnoop } from './opensnoop.js';
+import { pidpersec } from './pidpersec.js';
+import { runqlat } from './runqlat.js';
+import { runqlen } from './runqlen.js';
+import { setuids } from './setuids.js';
+import { ssllatency } from './ssllatency.js';
+import { sslsnoop } from './sslsnoop.js';
+import { statsnoop } from './statsnoop.js';
+import { swapin } from './swapin.js';
+import { syncsnoop } from './syncsnoop.js';
+import { syscount } from './syscount.js';
+import { tcpaccept } from './tcpaccept.js';
+import { tcpconnect } from './tcpconnect.js';
+import { tcpdrop } from './tcpdrop.js';
+import { tcplife } from './tcplife.js';
+import { tcpretrans } from './tcpretrans.js';
+import { tcpsynbl } from './tcpsynbl.js';
+import { threadsnoop } from './threadsnoop.js';
+import { undump } from './undump.js';
+import { vfscount } from './vfscount.js';
+import { vfsstat } from './vfsstat.js';
+import { writeback } from './writeback.js';
+import { xfsdist } from './xfsdist.js';
 
-const TOOLS: Tool[] = [execsnoop, opensnoop, biolatency];
+const TOOLS: Tool[] = [
+  bashreadline, biolatency, biosnoop, biostacks, bitesize, capable, cpuwalk, dcsnoop, execsnoop, gethostlatency, killsnoop, loads, mdflush, naptime, oomkill, opensnoop, pidpersec, runqlat, runqlen, setuids, ssllatency, sslsnoop, statsnoop, swapin, syncsnoop, syscount, tcpaccept, tcpconnect, tcpdrop, tcplife, tcpretrans, tcpsynbl, threadsnoop, undump, vfscount, vfsstat, writeback, xfsdist,
+];
 
 const byName = new Map(TOOLS.map((t) => [t.name, t]));
 

@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { hasFentry, hasKprobes, hasUprobes } from '../bpf/features.js';
 import { eventFormat } from '../probes/tracefs.js';
+import { findLibrary } from '../probes/uprobe.js';
+import { openElf } from '../symbols/elf.js';
 import { readTemplate, render, type ToolSpec, type Parsed } from './options.js';
 import type { RunHooks } from './runner.js';
 
@@ -95,4 +97,16 @@ export function symbolicTable(category: string, event: string, field: string): [
     if (text[i] !== '{') break;
   }
   return out;
+}
+
+/** Which of `funcs` the library `lib` (as uprobes name it: "c", "ssl") defines. */
+export function libraryDefines(lib: string, funcs: string[]): string[] {
+  const path = findLibrary(lib);
+  if (!path) return [];
+  try {
+    const have = new Set(openElf(path).symbols().filter((s) => s.type === 'func' && s.addr !== 0).map((s) => s.plain));
+    return funcs.filter((f) => have.has(f));
+  } catch {
+    return [];
+  }
 }

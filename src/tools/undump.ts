@@ -4,5 +4,4 @@ import { classicTool } from './tool.js';
 export const undump = classicTool({
   name: 'undump',
   description: 'Capture UNIX domain socket packages',
-  vars: () => ({ BUF: 'args.buf' }),
 });

@@ -22,10 +22,15 @@ import { hasIterators } from '../../src/probes/iter.js';
 import { listEvents } from '../../src/probes/tracefs.js';
 import { ProbeError, type ProbeTarget } from '../../src/probes/provider.js';
 import { compileC, isRoot } from '../lib/fixtures.js';
-import { startWorkload, uniquePrefix, type Workload } from './bpf-helpers.js';
+import { restoreTracefs, startWorkload, uniquePrefix, type Workload, tracefsMountCount } from './bpf-helpers.js';
 import { nmAddress, SumMap } from './probes-helpers.js';
 
-after(() => closeAll());
+// tracefs gets mounted on demand; leave the machine as the test found it.
+const tracefsBefore = tracefsMountCount();
+after(() => {
+  closeAll();
+  restoreTracefs(tracefsBefore);
+});
 
 const root = !isRoot() && 'needs root';
 const PROVIDERS = providers({ maxStrlen: 64 });

@@ -14,10 +14,15 @@ import { ProbeError, type ArgRead, type ExpandEnv, type Provider, type ProbeTarg
 import { listProbes } from '../../src/probes/list.js';
 import { providers } from '../../src/probes/index.js';
 import { compileC, isRoot } from '../lib/fixtures.js';
-import { startWorkload, type Workload } from './bpf-helpers.js';
+import { restoreTracefs, startWorkload, type Workload, tracefsMountCount } from './bpf-helpers.js';
 import { instructionAddresses, nmAddress, readelfFileOffset, sumProgram, SumMap } from './probes-helpers.js';
 
-after(() => closeAll());
+// tracefs gets mounted on demand; leave the machine as the test found it.
+const tracefsBefore = tracefsMountCount();
+after(() => {
+  closeAll();
+  restoreTracefs(tracefsBefore);
+});
 
 const root = !isRoot() && 'needs root';
 const N = 50;

@@ -15,10 +15,15 @@ import { ProbeError, type ExpandEnv, type ProbeTarget } from '../../src/probes/p
 import { listProbes } from '../../src/probes/list.js';
 import { providers } from '../../src/probes/index.js';
 import { compileC, isRoot } from '../lib/fixtures.js';
-import { startWorkload } from './bpf-helpers.js';
+import { restoreTracefs, startWorkload, tracefsMountCount } from './bpf-helpers.js';
 import { nmAddress, readelfFileOffset, sumProgram, SumMap } from './probes-helpers.js';
 
-after(() => closeAll());
+// tracefs gets mounted on demand; leave the machine as the test found it.
+const tracefsBefore = tracefsMountCount();
+after(() => {
+  closeAll();
+  restoreTracefs(tracefsBefore);
+});
 
 const root = !isRoot() && 'needs root';
 const N = 40;

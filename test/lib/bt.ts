@@ -44,12 +44,22 @@ export interface TraceOpts {
   /** Send SIGINT after the workload (default true; programs that exit() themselves need not). */
   interrupt?: boolean;
   stdin?: string;
+  /**
+   * Wait after the banner before the workload starts. bpftrace prints its
+   * banner before attaching (and installs its SIGINT handler after), so it
+   * gets longer by default.
+   */
+  settleMs?: number;
+  /** Run this script file instead of `-e program` (the program argument is then ignored). */
+  script?: string;
 }
 
 export function trace(program: string, opts: TraceOpts = {}): Promise<TraceRun> {
   const tool = opts.tool ?? 'bpfkit';
   const cmd = tool === 'bpfkit' ? process.execPath : '/usr/bin/bpftrace';
-  const args = [...(tool === 'bpfkit' ? [BPFKIT] : []), ...(opts.flags ?? []), '-e', program, ...(opts.positional ?? [])];
+  const prog = opts.script !== undefined ? [opts.script] : ['-e', program];
+  const args = [...(tool === 'bpfkit' ? [BPFKIT] : []), ...(opts.flags ?? []), ...prog, ...(opts.positional ?? [])];
+  const settle = opts.settleMs ?? (tool === 'bpftrace' ? 1000 : 100);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -58,11 +68,17 @@ export function trace(program: string, opts: TraceOpts = {}): Promise<TraceRun> 
     let workloadPid: number | undefined;
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20000);
     const quiet = (opts.flags ?? []).includes('-q');
+    let repeat: NodeJS.Timeout | undefined;
+    const interrupt = () => {
+      child.kill('SIGINT');
+      // bpftrace 0.17 now and then misses a SIGINT and polls on; ask again.
+      if (tool === 'bpftrace') repeat ??= setInterval(() => child.kill('SIGINT'), 2000);
+    };
     const begin = () => {
       if (started) return;
       started = true;
       if (!opts.workload) {
-        if (opts.interrupt) setTimeout(() => child.kill('SIGINT'), 300);
+        if (opts.interrupt) setTimeout(interrupt, 200 + settle);
         return;
       }
       // The banner is printed before BEGIN runs; give BEGIN a moment, then run the workload.
@@ -71,9 +87,9 @@ export function trace(program: string, opts: TraceOpts = {}): Promise<TraceRun> 
         workloadPid = w.pid;
         w.stdin.end('go\n');
         w.on('exit', () => {
-          if (opts.interrupt !== false) setTimeout(() => child.kill('SIGINT'), 300);
+          if (opts.interrupt !== false) setTimeout(interrupt, 300);
         });
-      }, 100);
+      }, settle);
     };
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -86,6 +102,7 @@ export function trace(program: string, opts: TraceOpts = {}): Promise<TraceRun> 
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(repeat);
       resolve({ stdout, stderr, code, signal, workloadPid });
     });
   });
