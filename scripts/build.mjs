@@ -2,7 +2,7 @@
 // test runner loads), dist/ is one bundled entry so the CLI starts without
 // resolving hundreds of modules.
 import { build } from 'esbuild';
-import { readdirSync, statSync, mkdirSync, cpSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, mkdirSync, cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -36,7 +36,21 @@ const common = {
   // Bundled ESM still needs require() for koffi's CommonJS entry.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
-await build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js') });
+// The CLI is CommonJS so src/cli/launch.ts (dist/cli.js) can compile it with
+// V8's code cache, which module loading offers no hook for in Node 20.
+await build({
+  ...common,
+  banner: undefined,
+  format: 'cjs',
+  define: { 'import.meta.url': '__bpfkit_import_meta_url' },
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  outfile: join(root, 'dist/cli.cjs'),
+});
+if (readFileSync(join(root, 'dist/cli.cjs'), 'utf8').includes('import(')) {
+  throw new Error('dist/cli.cjs holds a dynamic import(), which the code-cache launcher cannot serve');
+}
+rmSync(join(root, 'dist/cli.cjs.v8cache'), { force: true });
+await build({ ...common, banner: undefined, entryPoints: [join(root, 'src/cli/launch.ts')], outfile: join(root, 'dist/cli.js') });
 await build({ ...common, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/index.js') });
 // Tool programs are read at run time from next to the bundle.
 if (existsSync(join(root, 'src/tools'))) {

@@ -9,7 +9,7 @@ import type { ProbeTarget } from '../probes/provider.js';
 import type { CompileOptions, Registry, TypeCtx } from '../builtins/registry.js';
 import { Resources, type EventKind, type EventSpec, type MapInfo } from './resources.js';
 import {
-  arithResult, i64, intTy, isInt, strTy, tupleTy, tyName, u64, ctypeToTy, type CType, type Ty,
+  arithResult, i64, intTy, isInt, kindName, strTy, tupleTy, tyName, u64, ctypeToTy, type CType, type Ty,
 } from './types.js';
 import type { CTypes } from './ctypes.js';
 
@@ -335,15 +335,19 @@ export class Checker implements TypeCtx {
     return this.callEvents;
   }
 
-  literalString(e: Expr, fn: string, what = 'argument'): string {
+  literalString(e: Expr, fn: string, at?: Loc): string {
     if (e.kind === 'Str') return e.value;
     if (e.kind === 'Positional') return this.opts.positional[e.index - 1] ?? '';
-    this.error(e.loc, `${fn}() expects a string literal as its ${what}`);
+    this.error(at ?? e.loc, `${fn}() expects a string literal (${kindName(this.typeOf(e))} provided)`);
   }
-  literalInt(e: Expr, fn: string, what = 'argument'): bigint {
+  literalInt(e: Expr, fn: string, at?: Loc): bigint {
     const v = this.constValue(e);
-    if (v === undefined) this.error(e.loc, `${fn}() expects an integer literal as its ${what}`);
+    // "a integer" is bpftrace's wording.
+    if (v === undefined) this.error(at ?? e.loc, `${fn}() expects a integer literal (${kindName(this.typeOf(e))} provided)`);
     return v;
+  }
+  report(loc: Loc, msg: string): void {
+    this.diagnostics.push({ severity: 'error', message: msg, loc });
   }
 
   /** Folds integer constant expressions (literals, positional parameters, arithmetic on them). */

@@ -107,7 +107,7 @@ export function tyName(t: Ty): string {
       if (t.fmt === 'ksym') return 'ksym_t';
       if (t.fmt === 'usym') return 'usym_t';
       if (t.fmt === 'timestamp') return 'timestamp';
-      return `${t.signed ? 'int' : 'uint'}${t.size * 8}`;
+      return `${t.signed ? '' : 'unsigned '}int${t.size * 8}`;
     case 'str':
       return `string[${t.size}]`;
     case 'buf':
@@ -134,6 +134,33 @@ export function tyName(t: Ty): string {
       return 'ctx';
     case 'none':
       return 'none';
+  }
+}
+
+/**
+ * bpftrace's name for the kind of a value, as its "(string provided)" and
+ * printf "(integer supplied)" messages name it: no sizes.
+ */
+export function kindName(t: Ty): string {
+  switch (t.k) {
+    case 'int':
+      if (t.fmt === 'ksym' || t.fmt === 'usym' || t.fmt === 'timestamp' || t.fmt === 'username') return t.fmt;
+      if (t.fmt === 'errno') return 'strerror';
+      return 'integer';
+    case 'ptr':
+      return 'pointer';
+    case 'ctx':
+      return 'integer';
+    case 'str':
+      return 'string';
+    case 'buf':
+      return 'buffer';
+    case 'stack':
+      return t.kernel ? 'kstack' : 'ustack';
+    case 'macaddr':
+      return 'mac_address';
+    default:
+      return t.k;
   }
 }
 

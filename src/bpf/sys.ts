@@ -7,8 +7,28 @@ const require = createRequire(import.meta.url);
 type Koffi = any;
 let koffiMod: Koffi | undefined;
 function koffi(): Koffi {
-  if (!koffiMod) koffiMod = require('koffi');
+  if (!koffiMod) koffiMod = loadKoffi();
   return koffiMod;
+}
+
+/**
+ * koffi's index.js loads https, zlib and crypto for its installer before it
+ * picks the prebuilt binary: about 10 ms and 4 MB of every start-up. Where
+ * the binary for this platform is there and of the package's version, it is
+ * loaded directly; its exports are what index.js would wrap (less the
+ * deprecated aliases, which we do not use).
+ */
+function loadKoffi(): Koffi {
+  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
+    try {
+      const pkg = require('koffi/package.json') as { version: string };
+      const native = require(`koffi/build/koffi/linux_${process.arch}/koffi.node`);
+      if (native.version === pkg.version) return native;
+    } catch {
+      // A musl system, another layout: koffi's own loader knows.
+    }
+  }
+  return require('koffi');
 }
 
 const ERRNO_NAMES: Record<number, string> = {

@@ -2,27 +2,15 @@
 // per-CPU and merged in user space, so the kernel side never needs atomics.
 import * as A from '../bpf/asm/index.js';
 import type { Call, MapRef } from '../lang/ast.js';
-import { i64, isInt, tyName, u64 } from '../analysis/types.js';
+import { i64, u64 } from '../analysis/types.js';
+import { argCount, intArg } from './args.js';
 import type { MapInfo } from '../analysis/resources.js';
 import type { FnBuiltin, GenCtx, TypeCtx } from './registry.js';
 import type { VReg } from '../codegen/emitter.js';
 
 function target(call: Call, t: TypeCtx): MapRef {
-  if (!call.assignTarget) t.error(call.loc, `${call.name}() should be assigned to a map`);
+  if (!call.assignTarget) t.error(call.loc, `${call.name}() should be directly assigned to a map`);
   return call.assignTarget;
-}
-
-function argCount(call: Call, t: TypeCtx, min: number, max = min): void {
-  const n = call.args.length;
-  if (n < min || n > max) {
-    const want = min === max ? `${min}` : `${min}-${max}`;
-    t.error(call.loc, `${call.name}() requires ${want} argument${max === 1 ? '' : 's'} (${n} provided)`);
-  }
-}
-
-function intArg(call: Call, t: TypeCtx, i: number): void {
-  const ty = t.typeOf(call.args[i]);
-  if (!isInt(ty)) t.error(call.args[i].loc, `${call.name}() only supports integer arguments (${tyName(ty)} provided)`);
 }
 
 /** Looks up (or creates) this CPU's value for the assigned map key; `bucket` selects a hist/lhist bucket. */
@@ -130,8 +118,8 @@ const hist: FnBuiltin = {
     intArg(call, t, 0);
     let k = 0;
     if (call.args.length === 2) {
-      const kv = t.literalInt(call.args[1], 'hist', 'second argument');
-      if (kv < 0n || kv > 5n) t.error(call.args[1].loc, 'hist: bits must be between 0 and 5');
+      const kv = t.literalInt(call.args[1], 'hist', call.loc);
+      if (kv < 0n || kv > 5n) t.error(call.loc, `hist() second argument must be between 0 and 5 (${kv} provided)`);
       k = Number(kv);
     }
     t.mapWrite(m, i64, 'hist', call.loc, { histK: k });
@@ -159,13 +147,15 @@ const lhist: FnBuiltin = {
     const m = target(call, t);
     argCount(call, t, 4);
     intArg(call, t, 0);
-    const min = t.literalInt(call.args[1], 'lhist', 'min');
-    const max = t.literalInt(call.args[2], 'lhist', 'max');
-    const step = t.literalInt(call.args[3], 'lhist', 'step');
-    if (min < 0n) t.error(call.args[1].loc, 'lhist() min must be non-negative (provided min -1)'.replace('-1', String(min)));
-    if (min > max) t.error(call.loc, 'lhist() min must be less than max (provided min ' + min + ' and max ' + max + ')');
-    if (step <= 0n) t.error(call.args[3].loc, 'lhist() step must be >= 1 (' + step + ' provided)');
-    else if ((max - min) / step > 1000n) t.error(call.loc, `lhist() too many buckets, must be <= 1000 (would need ${(max - min) / step})`);
+    const min = t.literalInt(call.args[1], 'lhist', call.loc);
+    const max = t.literalInt(call.args[2], 'lhist', call.loc);
+    const step = t.literalInt(call.args[3], 'lhist', call.loc);
+    // The checks and their order are bpftrace's: min > max also reports the step.
+    if (min < 0n) t.error(call.loc, `lhist() min must be non-negative (provided min ${min})`);
+    if (min > max) t.report(call.loc, `lhist() min must be less than max (provided min ${min} and max ${max})`);
+    if (step <= 0n) t.error(call.loc, `lhist() step must be >= 1 (${step} provided)`);
+    if (step > max - min) t.error(call.loc, `lhist() step is too large for the given range (provided step ${step} for range ${max - min})`);
+    if ((max - min) / step > 1000n) t.error(call.loc, `lhist() too many buckets, must be <= 1000 (would need ${(max - min) / step})`);
     t.mapWrite(m, i64, 'lhist', call.loc, { lhist: { min, max, step } });
     return u64;
   },

@@ -2,18 +2,13 @@
 // ksym/usym, kaddr, cgroupid, len, sizeof-like helpers.
 import * as A from '../bpf/asm/index.js';
 import type { Call } from '../lang/ast.js';
-import { isInt, tyName, u64, none } from '../analysis/types.js';
-import type { FnBuiltin, TypeCtx } from './registry.js';
+import { isInt, kindName, tyName, u64, none } from '../analysis/types.js';
+import type { FnBuiltin } from './registry.js';
+import { argCount, intArg, probeTypeName } from './args.js';
 import { notePid, wantSeenPid } from './stacks.js';
 import { reg as regOffset, REG_NAMES } from '../symbols/regs.js';
 
-function nargs(call: Call, t: TypeCtx, min: number, max = min): void {
-  const n = call.args.length;
-  if (n < min || n > max) {
-    const want = min === max ? `${min}` : `${min}-${max}`;
-    t.error(call.loc, `${call.name}() requires ${want} argument${max === 1 ? '' : 's'} (${n} provided)`);
-  }
-}
+const nargs = argCount;
 
 const CLOCKS: Record<string, string> = { monotonic: 'ktime_get_ns', boot: 'ktime_get_boot_ns', tai: 'ktime_get_tai_ns', sw_tai: 'ktime_get_tai_ns' };
 
@@ -42,9 +37,8 @@ const strftime: FnBuiltin = {
   names: ['strftime'],
   type(call, t) {
     nargs(call, t, 2);
-    const fmt = t.literalString(call.args[0], 'strftime', 'first argument');
-    const ts = t.typeOf(call.args[1]);
-    if (!isInt(ts)) t.error(call.args[1].loc, `strftime() expects an integer timestamp (${tyName(ts)} provided)`);
+    const fmt = t.literalString(call.args[0], 'strftime', call.loc);
+    intArg(call, t, 1);
     return { k: 'int', size: 8, signed: false, fmt: 'timestamp', strftime: fmt } as never;
   },
   emit(call, g) {
@@ -58,9 +52,15 @@ const signal: FnBuiltin = {
   type(call, t) {
     nargs(call, t, 1);
     const a = call.args[0];
+    // bpf_send_signal needs the task an event interrupted; BEGIN/END run from user space.
+    if (t.target.special) t.report(call.loc, `signal can not be used with "${probeTypeName(t)}" probes`);
     if (a.kind === 'Str') {
-      if (signalNumber(a.value) === undefined) t.error(a.loc, `${a.value} is not a valid signal`);
-    } else if (!isInt(t.typeOf(a))) t.error(a.loc, 'signal() only accepts a signal name or number');
+      if (signalNumber(a.value) === undefined) t.error(call.loc, `${a.value} is not a valid signal`);
+    } else if (!isInt(t.typeOf(a))) t.error(call.loc, `signal() only accepts a string literal or integer argument (${kindName(t.typeOf(a))} provided)`);
+    else {
+      const n = t.constValue(a);
+      if (n !== undefined && (n < 1n || n > 64n)) t.error(call.loc, `${n} is not a valid signal, allowed range: [1,64]`);
+    }
     return none;
   },
   emit(call, g) {
@@ -89,7 +89,7 @@ const ksym: FnBuiltin = {
   names: ['ksym'],
   type(call, t) {
     nargs(call, t, 1);
-    if (!isInt(t.typeOf(call.args[0]))) t.error(call.args[0].loc, 'ksym() expects an integer address');
+    if (!isInt(t.typeOf(call.args[0])) && t.typeOf(call.args[0]).k !== 'ptr') t.error(call.loc, 'ksym() expects an integer or pointer argument');
     return { k: 'int', size: 8, signed: false, fmt: 'ksym' };
   },
   emit: (call, g) => ({ reg: g.int(call.args[0]) }),
@@ -99,7 +99,7 @@ const usym: FnBuiltin = {
   names: ['usym'],
   type(call, t) {
     nargs(call, t, 1);
-    if (!isInt(t.typeOf(call.args[0]))) t.error(call.args[0].loc, 'usym() expects an integer address');
+    if (!isInt(t.typeOf(call.args[0])) && t.typeOf(call.args[0]).k !== 'ptr') t.error(call.loc, 'usym() expects an integer or pointer argument');
     wantSeenPid(t, call.loc);
     return { k: 'usym', size: 16 };
   },
@@ -123,8 +123,8 @@ const kaddr: FnBuiltin = {
   names: ['kaddr'],
   type(call, t) {
     nargs(call, t, 1);
-    const name = t.literalString(call.args[0], 'kaddr');
-    if (t.opts.resolveKaddr && t.opts.resolveKaddr(name) === undefined) t.error(call.args[0].loc, `Failed to resolve kernel symbol: ${name}`);
+    const name = t.literalString(call.args[0], 'kaddr', call.loc);
+    if (t.opts.resolveKaddr && t.opts.resolveKaddr(name) === undefined) t.error(call.loc, `Failed to resolve kernel symbol: ${name}`);
     return u64;
   },
   emit(call, g) {
@@ -137,8 +137,8 @@ const cgroupid: FnBuiltin = {
   names: ['cgroupid'],
   type(call, t) {
     nargs(call, t, 1);
-    const path = t.literalString(call.args[0], 'cgroupid');
-    if (t.opts.resolveCgroupId && t.opts.resolveCgroupId(path) === undefined) t.error(call.args[0].loc, `cgroupid: cannot resolve cgroup path '${path}'`);
+    const path = t.literalString(call.args[0], 'cgroupid', call.loc);
+    if (t.opts.resolveCgroupId && t.opts.resolveCgroupId(path) === undefined) t.error(call.loc, `cgroupid: cannot resolve cgroup path '${path}'`);
     return u64;
   },
   emit(call, g) {
@@ -151,7 +151,7 @@ const cgroupPath: FnBuiltin = {
   names: ['cgroup_path'],
   type(call, t) {
     nargs(call, t, 1, 2);
-    if (!isInt(t.typeOf(call.args[0]))) t.error(call.args[0].loc, 'cgroup_path() expects a cgroup id');
+    intArg(call, t, 0);
     return { k: 'cgroup_path', size: 8 };
   },
   emit: (call, g) => ({ reg: g.int(call.args[0]) }),
@@ -199,8 +199,7 @@ const strerror: FnBuiltin = {
   names: ['strerror'],
   type(call, t) {
     nargs(call, t, 1);
-    const a = t.typeOf(call.args[0]);
-    if (!isInt(a)) t.error(call.args[0].loc, `strerror() expects an integer argument (${tyName(a)} provided)`);
+    intArg(call, t, 0);
     return { k: 'int', size: 8, signed: true, fmt: 'errno' };
   },
   emit: (call, g) => ({ reg: g.int(call.args[0]) }),

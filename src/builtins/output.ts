@@ -3,50 +3,18 @@
 // runtime formats it, so the kernel side only packs argument values.
 import * as A from '../bpf/asm/index.js';
 import type { Call, Expr } from '../lang/ast.js';
-import { isScalar, strTy, tyName, u64, none, type Ty } from '../analysis/types.js';
+import { isScalar, kindName, strTy, tyName, u64, none, type Ty } from '../analysis/types.js';
 import type { EventKind } from '../analysis/resources.js';
 import type { FnBuiltin, GenCtx, TypeCtx } from './registry.js';
+import { argCount } from './args.js';
 import { checkFormatArgs, parseFormat } from '../output/printf.js';
-
-/** bpftrace's name for a value's type in printf diagnostics. */
-function fmtKind(t: Ty): string {
-  switch (t.k) {
-    case 'int':
-      if (t.fmt === 'ksym' || t.fmt === 'usym' || t.fmt === 'timestamp' || t.fmt === 'username') return t.fmt;
-      if (t.fmt === 'errno') return 'strerror';
-      return 'integer';
-    case 'ptr':
-      return 'pointer';
-    case 'ctx':
-      return 'integer';
-    case 'str':
-      return 'string';
-    case 'buf':
-      return 'buffer';
-    case 'stack':
-      return t.kernel ? 'kstack' : 'ustack';
-    case 'macaddr':
-      return 'mac_address';
-    case 'usym':
-      return 'usym';
-    default:
-      return t.k;
-  }
-}
 
 /** Checks a printf-style call's arguments against its format, with bpftrace's wording. */
 export function checkPrintfArgs(fn: string, fmt: string, args: Ty[]): string | undefined {
-  return checkFormatArgs(parseFormat(fmt), args.map(fmtKind), fn);
+  return checkFormatArgs(parseFormat(fmt), args.map(kindName), fn);
 }
 
-function countArgs(call: Call, t: TypeCtx, min: number, max: number): void {
-  const n = call.args.length;
-  if (n < min || n > max) {
-    if (min === max) t.error(call.loc, `${call.name}() requires ${min} argument${min === 1 ? '' : 's'} (${n} provided)`);
-    if (n < min) t.error(call.loc, `${call.name}() requires at least ${min} argument${min === 1 ? '' : 's'} (${n} provided)`);
-    t.error(call.loc, `${call.name}() takes up to ${max} arguments (${n} provided)`);
-  }
-}
+const countArgs = argCount;
 
 /** The stored form of an event argument: integers widen to 64 bits, aggregates keep their type. */
 function argTy(t: Ty): Ty {
@@ -69,7 +37,7 @@ function formatted(kind: EventKind, names: string[], opts: { unsafe?: boolean; e
     unsafe: opts.unsafe,
     type(call, t) {
       countArgs(call, t, 1, 129);
-      const fmt = t.literalString(call.args[0], call.name, 'first argument');
+      const fmt = t.literalString(call.args[0], call.name, call.loc);
       const tys = call.args.slice(1).map((a) => {
         const ty = t.typeOf(a);
         if (ty.k === 'none') t.error(a.loc, `${call.name}() argument has no value`);
@@ -104,11 +72,12 @@ const print: FnBuiltin = {
       const m = t.mapArg(a, 'print');
       let top = 0n;
       let div = 0n;
-      if (call.args.length > 1) top = t.literalInt(call.args[1], 'print', 'top');
-      if (call.args.length > 2) div = t.literalInt(call.args[2], 'print', 'div');
+      if (call.args.length > 1) top = t.literalInt(call.args[1], 'print', call.loc);
+      if (call.args.length > 2) div = t.literalInt(call.args[2], 'print', call.loc);
       t.setEventFor(call, t.eventFor(call) ?? t.addEvent('print_map', [], call.loc, { map: m.name, fmt: `${top},${div}` }));
       return none;
     }
+    if (call.args.length > 1 && a.kind === 'Map') t.error(call.loc, 'The map passed to print() should not be indexed by a key');
     if (call.args.length > 1) t.error(call.loc, 'Non-map print() only takes 1 argument');
     const ty = t.typeOf(a);
     if (ty.k === 'none') t.error(a.loc, 'print() argument has no value');
@@ -129,7 +98,8 @@ function mapEvent(kind: 'clear' | 'zero'): FnBuiltin {
     type(call, t) {
       countArgs(call, t, 1, 1);
       const a = call.args[0];
-      if (a.kind !== 'Map' || a.keys) t.error(a.loc, `${kind}() expects a map argument`);
+      if (a.kind !== 'Map') t.error(call.loc, `${kind}() expects a map to be provided`);
+      if (a.keys) t.error(call.loc, `The map passed to ${kind}() should not be indexed by a key`);
       const m = t.mapArg(a, kind);
       t.setEventFor(call, t.eventFor(call) ?? t.addEvent(kind, [], call.loc, { map: m.name }));
       return none;
@@ -147,7 +117,7 @@ const exit: FnBuiltin = {
     countArgs(call, t, 0, 1);
     if (call.args.length) {
       const ty = t.typeOf(call.args[0]);
-      if (ty.k !== 'int') t.error(call.args[0].loc, `exit() only supports integer arguments (${tyName(ty)} provided)`);
+      if (ty.k !== 'int') t.error(call.loc, `exit() only supports integer arguments (${kindName(ty)} provided)`);
     }
     t.setEventFor(call, t.eventFor(call) ?? t.addEvent('exit', [u64], call.loc));
     return none;
@@ -167,7 +137,7 @@ const time: FnBuiltin = {
   names: ['time'],
   type(call, t) {
     countArgs(call, t, 0, 1);
-    const fmt = call.args.length ? t.literalString(call.args[0], 'time') : '%H:%M:%S\n';
+    const fmt = call.args.length ? t.literalString(call.args[0], 'time', call.loc) : '%H:%M:%S\n';
     t.setEventFor(call, t.eventFor(call) ?? t.addEvent('time', [], call.loc, { fmt }));
     return none;
   },
@@ -181,7 +151,7 @@ const cat: FnBuiltin = {
   names: ['cat'],
   type(call, t) {
     countArgs(call, t, 1, 129);
-    const fmt = t.literalString(call.args[0], 'cat');
+    const fmt = t.literalString(call.args[0], 'cat', call.loc);
     const tys = call.args.slice(1).map((a) => argTy(t.typeOf(a)));
     const err = checkPrintfArgs('cat', fmt, tys);
     if (err) t.error(call.loc, err);
@@ -202,8 +172,8 @@ const join: FnBuiltin = {
   type(call, t) {
     countArgs(call, t, 1, 2);
     const ty = t.typeOf(call.args[0]);
-    if (ty.k !== 'int' && ty.k !== 'ptr') t.error(call.args[0].loc, `join() only supports pointer arguments (${tyName(ty)} provided)`);
-    const sep = call.args.length > 1 ? t.literalString(call.args[1], 'join', 'separator') : ' ';
+    if (ty.k !== 'int' && ty.k !== 'ptr') t.error(call.loc, `join() only supports int or pointer arguments (${kindName(ty)} provided)`);
+    const sep = call.args.length > 1 ? t.literalString(call.args[1], 'join', call.loc) : ' ';
     const per = Math.min(t.opts.maxStrlen, 256);
     const args = Array.from({ length: JOIN_ARGS }, () => strTy(per));
     t.setEventFor(call, t.eventFor(call) ?? t.addEvent('join', args, call.loc, { sep }));
@@ -242,12 +212,13 @@ const del: FnBuiltin = {
   type(call, t) {
     countArgs(call, t, 1, 2);
     const a = call.args[0];
-    if (a.kind !== 'Map') t.error(a.loc, 'delete() expects a map argument');
+    if (a.kind !== 'Map') return t.error(call.loc, 'delete() expects a map to be provided');
     const m = t.mapArg(a, 'delete');
     if (call.args.length === 2) {
-      if ((a as { keys: unknown }).keys) t.error(call.loc, 'delete() takes a map and a key, or a map element');
-      t.typeOf(call.args[1]);
-    } else if (!(a as { keys: unknown }).keys && m.keys) t.error(call.loc, 'delete() expects a map with explicit keys (non-scalar map)');
+      if (a.keys) t.error(call.loc, 'delete() takes a map and a key, or a map element');
+      keyArity(call, t, m.keys, call.args[1]);
+    } else if (!a.keys && m.keys) t.error(call.loc, 'delete() expects a map with explicit keys (non-scalar map)');
+    if (m.agg === 'hist' || m.agg === 'lhist') t.error(call.loc, `delete() of one key of a ${m.agg}() map is not supported`);
     return none;
   },
   emit(call, g) {
@@ -263,6 +234,14 @@ const del: FnBuiltin = {
   },
 };
 
+/** A key given as a separate argument (`delete(@m, k)`, `has_key(@m, k)`) must have the map's key count. */
+function keyArity(call: Call, t: TypeCtx, keys: Ty[] | null, k: Expr): void {
+  t.typeOf(k);
+  const n = tupleKeys(k).length;
+  const want = keys?.length ?? 0;
+  if (n !== want) t.error(call.loc, `${call.name}(): the map has ${want} key${want === 1 ? '' : 's'}, ${n} given`);
+}
+
 function tupleKeys(k: Expr): Expr[] {
   return k.kind === 'Tuple' ? k.elems : [k];
 }
@@ -271,8 +250,9 @@ const hasKey: FnBuiltin = {
   names: ['has_key'],
   type(call, t) {
     countArgs(call, t, 2, 2);
-    t.mapArg(call.args[0], 'has_key');
-    t.typeOf(call.args[1]);
+    if (call.args[0].kind !== 'Map' || call.args[0].keys) t.error(call.loc, 'has_key() expects a map to be provided');
+    const m = t.mapArg(call.args[0], 'has_key');
+    keyArity(call, t, m.keys, call.args[1]);
     return u64;
   },
   emit(call, g) {

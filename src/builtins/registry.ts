@@ -51,9 +51,11 @@ export interface TypeCtx {
   /** Event id recorded for a call site in this pass (same across targets of one probe). */
   eventFor(call: Call): EventSpec | undefined;
   setEventFor(call: Call, e: EventSpec): void;
-  /** Literal string argument or an error naming the function. */
-  literalString(e: Expr, fn: string, what?: string): string;
-  literalInt(e: Expr, fn: string, what?: string): bigint;
+  /** Literal string argument, or bpftrace's error naming the function (at `at`, the call, when given). */
+  literalString(e: Expr, fn: string, at?: Loc): string;
+  literalInt(e: Expr, fn: string, at?: Loc): bigint;
+  /** Records an error without abandoning the statement (for bpftrace's errors that come in series). */
+  report(loc: Loc, msg: string): void;
   /** Folds an integer constant expression, or undefined when it is not constant. */
   constValue(e: Expr): bigint | undefined;
   /** A C type by name (`struct task_struct`) from the program's definitions or BTF. */

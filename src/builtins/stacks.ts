@@ -37,17 +37,34 @@ function emitStack(g: GenCtx, kernel: boolean): Operand {
   return { mem: m };
 }
 
+/** Bytes of a __upids key: the pid, then the address space (mm) it ran in. */
+export const UPIDS_KEY_SIZE = 16;
+/** Offset of `mm` in struct task_struct per program, found in BTF by the type pass. */
+const mmOffsets = new WeakMap<object, number>();
+
 /**
  * User addresses are symbolised when printed, often after the process has
  * exited; so the first time a pid records one, the kernel tells user space,
- * which then keeps a copy of the process's mappings.
+ * which then keeps a copy of the process's mappings. The key holds the
+ * task's mm as well as the pid: exec replaces the mappings but keeps the pid,
+ * and a pid first seen before its exec (a shell's fork) must be reported
+ * again after it, or its later frames resolve against the old mappings.
  */
 export function notePid(g: GenCtx, pidAt: import('../codegen/emitter.js').Mem): void {
   const e = g.e;
   const spec = g.res.seenPid;
   if (!spec) return;
   const done = e.newLabel('seen');
-  const key = e.scratch(8);
+  const key = e.scratch(UPIDS_KEY_SIZE);
+  const mmOff = mmOffsets.get(g.res);
+  if (mmOff !== undefined) {
+    e.call('get_current_task');
+    e.emit(A.alu64Imm('add', A.R0, mmOff), A.mov64Reg(A.R3, A.R0));
+    e.addr(e.offset(key, 8), A.R1);
+    e.emit(A.mov64Imm(A.R2, 8));
+    // On failure the helper zero-fills, which degrades to a pid-only key.
+    e.call('probe_read_kernel');
+  } else e.storeImm('dw', key, 8, 0);
   e.load('dw', A.R0, pidAt);
   e.store('dw', key, 0, A.R0);
   e.mapFd(A.R1, UPIDS_MAP);
@@ -69,6 +86,10 @@ export function notePid(g: GenCtx, pidAt: import('../codegen/emitter.js').Mem): 
 
 export function wantSeenPid(t: TypeCtx, loc: import('../lang/ast.js').Loc): void {
   t.res.seenPid ??= t.addEvent('seen_pid', [{ k: 'int', size: 8, signed: false }], loc);
+  if (!mmOffsets.has(t.res)) {
+    const mm = t.lookupCType('struct task_struct')?.members?.().find((m) => m.name === 'mm');
+    if (mm && mm.bitSize === undefined) mmOffsets.set(t.res, mm.offset);
+  }
 }
 
 function stackVar(kernel: boolean): VarBuiltin {

@@ -142,7 +142,7 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
         child.on('exit', () => session.stop(0));
       }
       if (args.pid !== undefined) watchPid(args.pid, () => session.stop(0));
-      code = await session.wait();
+      code = await session.wait(child !== undefined || args.pid !== undefined);
     } finally {
       try {
         code = session.finish() || code;
@@ -188,12 +188,20 @@ function releaseHeld(child: ChildProcess): void {
 
 function watchPid(pid: number, onExit: () => void): void {
   const t = setInterval(() => {
-    try {
-      process.kill(pid, 0);
-    } catch {
+    if (!alive(pid)) {
       clearInterval(t);
       onExit();
     }
   }, 200);
   t.unref();
+}
+
+/** A zombie counts as gone: it runs nothing more, and its parent may take long to reap it. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
 }

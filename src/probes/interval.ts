@@ -22,7 +22,7 @@ export function parseRate(ap: AttachPoint, kind: string): { periodNs?: bigint; h
   if (n === 0n) throw new ProbeError(`${kind} rate must be greater than zero`);
   if (unit === 'hz') return { hz: Number(n), label: `${kind}:hz:${count}` };
   const mult = UNIT_NS[unit];
-  if (!mult) throw new ProbeError(`${unit} is not an accepted unit for ${kind} probes (use s, ms, us or hz)`);
+  if (!mult) throw new ProbeError(`${unit} is not an accepted unit of time`);
   return { periodNs: n * mult, label: `${kind}:${unit}:${count}` };
 }
 

@@ -19,7 +19,7 @@ import type { Attachment } from '../probes/provider.js';
 import { findProvider } from '../probes/index.js';
 import type { MapSnapshot, Value } from '../output/value.js';
 import { decode, type DecodeEnv } from './decode.js';
-import { KSTACK_MAP, USTACK_MAP, UPIDS_MAP, MAX_STACK_DEPTH } from '../builtins/stacks.js';
+import { KSTACK_MAP, USTACK_MAP, UPIDS_MAP, UPIDS_KEY_SIZE, MAX_STACK_DEPTH } from '../builtins/stacks.js';
 import * as V from '../output/value.js';
 import { rememberProcess } from '../symbols/procmaps.js';
 import type { Ty } from '../analysis/types.js';
@@ -100,7 +100,7 @@ export class Session {
       const name = k === 'k' ? KSTACK_MAP : USTACK_MAP;
       this.maps.set(name, BpfMap.create({ type: MapType.STACK_TRACE, name: `AT_${k}stack`, keySize: 4, valueSize: 8 * MAX_STACK_DEPTH, maxEntries: c.opts.stackMapSize }));
     }
-    if (c.res.seenPid) this.maps.set(UPIDS_MAP, BpfMap.create({ type: MapType.LRU_HASH, name: 'AT_upids', keySize: 8, valueSize: 8, maxEntries: 16384 }));
+    if (c.res.seenPid) this.maps.set(UPIDS_MAP, BpfMap.create({ type: MapType.LRU_HASH, name: 'AT_upids', keySize: UPIDS_KEY_SIZE, valueSize: 8, maxEntries: 16384 }));
     this.env = { stack: (kernel, id, pid, t) => this.readStack(kernel, id, pid, t) };
   }
 
@@ -220,10 +220,14 @@ export class Session {
     return this.loaded.every((l) => l.cp.target.special);
   }
 
-  /** Resolves with the exit code when exit() runs or stop() is called. */
-  wait(): Promise<number> {
+  /**
+   * Resolves with the exit code when exit() runs or stop() is called. A
+   * BEGIN/END-only program is done at once unless `untilStopped` (it then
+   * lives as long as the command or process it was started for).
+   */
+  wait(untilStopped = false): Promise<number> {
     if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
-    if (this.onlySpecial) {
+    if (this.onlySpecial && !untilStopped) {
       this.exitCode = 0;
       return Promise.resolve(0);
     }
@@ -377,14 +381,13 @@ export class Session {
         return this.sink.helperError?.(spec.fmt!.split('@')[0], rc, spec.loc);
       }
       case 'seen_pid': {
+        // The kernel reports a pid again after each exec (new mappings), so every report is read.
         const pid = Number(data.readBigUInt64LE(EVENT_HEADER));
-        if (!this.remembered.has(pid)) {
-          this.remembered.add(pid);
-          try {
-            rememberProcess(pid);
-          } catch {
-            /* exited already */
-          }
+        this.remembered.add(pid);
+        try {
+          rememberProcess(pid);
+        } catch {
+          /* exited already */
         }
         return;
       }

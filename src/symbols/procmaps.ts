@@ -60,20 +60,42 @@ interface ProcEntry {
   files: Map<string, string | null>;
   /** The ELF reader per mapped file, so repeated frames skip the stat that openElf's cache check costs. */
   elfs: Map<string, Elf | null>;
+  /** Mappings from before an exec, newest first: frames recorded then still resolve against them. */
+  older: Mapping[][];
 }
+
+/** Address spaces kept per pid besides the current one (a shell's fork, then exec, is one). */
+const MAX_OLDER = 4;
 
 const procs = new Map<number, ProcEntry>();
 /** Re-reading maps for an address we do not know is rate-limited per pid. */
 const REREAD_MS = 50;
 
-function load(pid: number): ProcEntry | null {
+/**
+ * Reads the maps of `pid` afresh, keeping what is known about its files. With
+ * `newSpace`, the mappings known so far are kept as an older generation
+ * (the process may have exec'd), unless they are the same.
+ */
+function load(pid: number, newSpace = false): ProcEntry | null {
+  const prev = procs.get(pid);
+  let maps: Mapping[];
   try {
-    const e: ProcEntry = { maps: readMaps(pid), readAt: Date.now(), files: new Map(), elfs: new Map() };
-    procs.set(pid, e);
-    return e;
+    maps = readMaps(pid);
   } catch {
     return null;
   }
+  const e: ProcEntry = { maps, readAt: Date.now(), files: prev?.files ?? new Map(), elfs: prev?.elfs ?? new Map(), older: prev?.older ?? [] };
+  if (prev && newSpace && !sameSpace(prev.maps, maps)) e.older = [prev.maps, ...prev.older].slice(0, MAX_OLDER);
+  procs.set(pid, e);
+  return e;
+}
+
+/** Whether two readings are one address space: the first executable file mapping, at the same place, is the same. */
+function sameSpace(a: Mapping[], b: Mapping[]): boolean {
+  const first = (ms: Mapping[]) => ms.find((m) => isFileMapping(m) && m.perms.includes('x'));
+  const x = first(a);
+  const y = first(b);
+  return !!x && !!y && x.start === y.start && x.inode === y.inode && x.dev === y.dev;
 }
 
 /**
@@ -83,7 +105,7 @@ function load(pid: number): ProcEntry | null {
  * first event from a new pid. Returns false if the process is already gone.
  */
 export function rememberProcess(pid: number): boolean {
-  const e = load(pid);
+  const e = load(pid, true);
   if (!e) return false;
   for (const m of e.maps) if (isFileMapping(m) && m.perms.includes('x')) openablePath(pid, e, m);
   return true;
@@ -120,14 +142,10 @@ export function findMapping(pid: number, addr: number | bigint): Mapping | undef
   let m = find(e.maps, a);
   if (!m && Date.now() - e.readAt >= REREAD_MS) {
     // Mapped after we last looked (dlopen, JIT): look again while it is alive.
-    const { files, elfs } = e;
-    e = load(pid);
-    if (e) {
-      e.files = files;
-      e.elfs = elfs;
-      m = find(e.maps, a);
-    }
+    e = load(pid) ?? e;
+    m = find(e.maps, a);
   }
+  for (let i = 0; !m && i < e.older.length; i++) m = find(e.older[i], a);
   return m;
 }
 

@@ -13,7 +13,7 @@ const cases: Case[] = [
   { name: 'printf: %c', prog: 'BEGIN { printf("%c%c%c\\n", 72, 105, 33); exit(); }', bt: true, expect: 'Attaching 1 probe...\nHi!\n\n\n' },
   { name: 'printf: %% before and after the last conversion', prog: 'BEGIN { printf("100%% done %d%%\\n", 5); printf("50%% off\\n"); exit(); }', bt: true, expect: 'Attaching 1 probe...\n100% done 5%%\n50%% off\n\n\n' },
   { name: 'printf: %p', prog: 'BEGIN { printf("%p %p\\n", 0, 4096); exit(); }', bt: true, expect: 'Attaching 1 probe...\n(nil) 0x1000\n\n\n' },
-  { name: 'printf: escapes', prog: 'BEGIN { printf("a\\tb \\"q\\" \\\\ \\x41\\101\\n"); exit(); }', bt: true, expect: 'Attaching 1 probe...\na	b "q" \\ AA\n\n\n' },
+  { name: 'printf: escapes', prog: 'BEGIN { printf("a\\tb \\"q\\" \\\\ \\x41\\101\\n"); exit(); }', bt: true, expect: 'Attaching 1 probe...\na\tb "q" \\ AA\n\n\n' },
   { name: 'printf: many arguments', prog: 'BEGIN { printf("%d %d %d %d %d %d %d %d %d %d\\n", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10); exit(); }', bt: true, expect: 'Attaching 1 probe...\n1 2 3 4 5 6 7 8 9 10\n\n\n' },
   { name: 'printf: no conversions', prog: 'BEGIN { printf("plain text\\n"); exit(); }', bt: true, expect: 'Attaching 1 probe...\nplain text\n\n\n' },
   { name: 'casts truncate and sign-extend', prog: 'BEGIN { printf("%d %d %d %d %u %d\\n", (uint8)300, (int8)200, (uint16)70000, (int16)40000, (uint32)-1, (int32)0xffffffff); exit(); }', bt: true, expect: 'Attaching 1 probe...\n44 -56 4464 -25536 4294967295 -1\n\n\n' },

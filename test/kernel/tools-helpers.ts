@@ -3,7 +3,7 @@
 // hand back what it printed; plus the tools' workload binary and a loop
 // device for block I/O.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BPFKIT, workload } from '../lib/bt.js';
@@ -37,6 +37,26 @@ export function startHeld(bin: string, args: string[], opts: { uid?: number; gid
   return { pid: child.pid!, go: () => child.stdin!.end('go\n'), done };
 }
 
+/** Starts a held workload and waits until it sits in its first read of stdin: its loader's work is done. */
+export async function heldReady(bin: string, args: string[], opts: { uid?: number; gid?: number; cwd?: string } = {}): Promise<Proc> {
+  const p = startHeld(bin, args, opts);
+  for (let i = 0; i < 500; i++) {
+    try {
+      if (/^0 /.test(readFileSync(`/proc/${p.pid}/syscall`, 'utf8'))) return p;
+    } catch {
+      /* not there yet */
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`workload ${p.pid} never blocked in read`);
+}
+
+/** Releases a held workload and waits for its exit. */
+export async function release(p: Proc): Promise<{ code: number | null; stdout: string }> {
+  p.go();
+  return p.done;
+}
+
 /** Runs a workload to completion (released at once). */
 export async function runWl(bin: string, args: string[], opts: { uid?: number; gid?: number; cwd?: string } = {}): Promise<{ pid: number; code: number | null; stdout: string }> {
   const p = startHeld(bin, args, opts);
@@ -66,12 +86,22 @@ export interface ToolOpts {
   interrupt?: boolean;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Write the tool's stdout to a file, not a pipe: node's pipes to children
+   * are UNIX sockets, which a tool tracing those would see itself through.
+   */
+  viaFile?: boolean;
 }
 
 /** Runs `bpfkit TOOL args` around `work`. */
 export function runTool(tool: string, args: string[], opts: ToolOpts = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [BPFKIT, tool, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const outDir = opts.viaFile ? mkdtempSync(join(tmpdir(), 'bpfkit-out-')) : undefined;
+    const outFd = outDir ? openSync(join(outDir, 'stdout'), 'w+') : undefined;
+    const child: ChildProcess = spawn(process.execPath, [BPFKIT, tool, ...args], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', outFd ?? 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let started = false;
@@ -92,7 +122,13 @@ export function runTool(tool: string, args: string[], opts: ToolOpts = {}): Prom
         if (opts.interrupt !== false) setTimeout(() => child.kill('SIGINT'), opts.settleMs ?? 400);
       }, 100);
     };
-    child.stdout!.on('data', (d) => {
+    const readFile = () => (outDir ? readFileSync(join(outDir, 'stdout'), 'utf8') : stdout);
+    const poll = outDir
+      ? setInterval(() => {
+          if (opts.readyAfterMs === undefined && ready.test(readFile())) begin();
+        }, 50)
+      : undefined;
+    child.stdout?.on('data', (d) => {
       stdout += d;
       if (opts.readyAfterMs === undefined && ready.test(stdout)) begin();
     });
@@ -101,7 +137,11 @@ export function runTool(tool: string, args: string[], opts: ToolOpts = {}): Prom
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ stdout, stderr, code, signal, lines: stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) });
+      if (poll) clearInterval(poll);
+      const out = readFile();
+      if (outFd !== undefined) closeSync(outFd);
+      if (outDir) rmSync(outDir, { recursive: true, force: true });
+      resolve({ stdout: out, stderr, code, signal, lines: out.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) });
     });
   });
 }
@@ -156,4 +196,48 @@ export async function freePort(): Promise<number> {
 
 export function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export interface BpfIds {
+  progs: number[];
+  maps: number[];
+  links: number[];
+}
+
+/** The BPF programs, maps and links process `pid` holds open, from its fdinfo. */
+export function bpfIdsOf(pid: number): BpfIds {
+  const ids: BpfIds = { progs: [], maps: [], links: [] };
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fdinfo`);
+  } catch {
+    return ids;
+  }
+  for (const fd of fds) {
+    let info = '';
+    try {
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    const link = /^link_id:\s*(\d+)/m.exec(info);
+    const prog = /^prog_id:\s*(\d+)/m.exec(info);
+    const map = /^map_id:\s*(\d+)/m.exec(info);
+    if (link) ids.links.push(Number(link[1]));
+    else if (prog) ids.progs.push(Number(prog[1]));
+    else if (map) ids.maps.push(Number(map[1]));
+  }
+  return ids;
+}
+
+/** Which of `ids` the kernel still has (bpftool's listings). */
+export function stillLoaded(ids: BpfIds): BpfIds {
+  const list = (what: string): Set<number> => {
+    const out = execFileSync('bpftool', ['-j', what, 'show'], { encoding: 'utf8' });
+    return new Set((JSON.parse(out || '[]') as { id: number }[]).map((x) => x.id));
+  };
+  const progs = list('prog');
+  const maps = list('map');
+  const links = list('link');
+  return { progs: ids.progs.filter((i) => progs.has(i)), maps: ids.maps.filter((i) => maps.has(i)), links: ids.links.filter((i) => links.has(i)) };
 }

@@ -4,11 +4,11 @@
 // loader's own opens are not part of the output and each line is known.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot } from '../lib/fixtures.js';
-import { bpfkit, cols, runTool, startHeld, toolWorkload, workload, type Proc } from './tools-helpers.js';
+import { bpfkit, cols, heldReady as held, release, runTool, toolWorkload, workload } from './tools-helpers.js';
 
 const root = !isRoot() && 'needs root';
 const HEADER = 'PID    COMM               FD ERR PATH';
@@ -20,25 +20,6 @@ writeFileSync(join(dir, 'sub', 'file'), 'x');
 /** BCC's "%-6d %-16s %4d %3d %s". */
 function line(pid: number, comm: string, fd: number, err: number, path: string): string {
   return `${String(pid).padEnd(6)} ${comm.padEnd(16)} ${String(fd).padStart(4)} ${String(err).padStart(3)} ${path}`;
-}
-
-/** Starts a workload and waits until it sits in its first read of stdin, its loader's opens done. */
-async function held(bin: string, args: string[], opts: { uid?: number; gid?: number } = {}): Promise<Proc> {
-  const p = startHeld(bin, args, opts);
-  for (let i = 0; i < 500; i++) {
-    try {
-      if (/^0 /.test(readFileSync(`/proc/${p.pid}/syscall`, 'utf8'))) return p;
-    } catch {
-      /* not there yet */
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`workload ${p.pid} never blocked in read`);
-}
-
-async function release(p: Proc): Promise<void> {
-  p.go();
-  await p.done;
 }
 
 const OPENS = ['open', '/etc/hostname', '1', 'open', '/nonexistent/bpfkit', '1'];
