@@ -4,7 +4,7 @@
 // at once, as bpftrace shows them.
 import type * as AST from '../lang/ast.js';
 import type { Call, Expr, Loc, Stmt } from '../lang/ast.js';
-import { type Diagnostic } from '../lang/diagnostics.js';
+import { toBytes, type Diagnostic } from '../lang/diagnostics.js';
 import type { ProbeTarget } from '../probes/provider.js';
 import type { CompileOptions, Registry, TypeCtx } from '../builtins/registry.js';
 import { Resources, type EventKind, type EventSpec, type MapInfo } from './resources.js';
@@ -88,7 +88,7 @@ export class Checker implements TypeCtx {
         const e = s.expr;
         if (e.kind === 'Call') {
           const fn = this.reg.fn(e.name);
-          if (fn?.aggregation) this.error(e.loc, `${e.name}() should be assigned to a map`);
+          if (fn?.aggregation) this.error(e.loc, `${e.name}() should be directly assigned to a map`);
         }
         this.typeOf(e);
         return;
@@ -112,8 +112,11 @@ export class Checker implements TypeCtx {
         if (s.else) this.guard(() => this.stmt(s.else!));
         return;
       case 'Unroll': {
-        const n = this.literalInt(s.count, 'unroll', 'count');
-        if (n < 1n || n > 100n) this.error(s.count.loc, 'unroll maximum value is 100');
+        // bpftrace points at `unroll(N)`, closing parenthesis included.
+        const at = this.throughParen(s.count.loc);
+        const n = this.literalInt(s.count, 'unroll', at);
+        if (n > 100n) this.error(at, 'unroll maximum value is 100');
+        if (n < 1n) this.error(at, 'unroll minimum value is 1');
         this.block(s.body);
         return;
       }
@@ -170,7 +173,23 @@ export class Checker implements TypeCtx {
     if (t.k !== 'int' && t.k !== 'ptr') this.error(e.loc, `Invalid condition: ${tyName(t)}`);
   }
 
+  /** The map an assignment being typed writes, so reading it on the right-hand side is not "undefined". */
+  private assigningMap: string | undefined;
+
   private assign(s: AST.Assign): void {
+    if (s.target.kind === 'Map') {
+      const saved = this.assigningMap;
+      this.assigningMap = s.target.name;
+      try {
+        return this.assignInner(s);
+      } finally {
+        this.assigningMap = saved;
+      }
+    }
+    return this.assignInner(s);
+  }
+
+  private assignInner(s: AST.Assign): void {
     if (s.target.kind === 'Var') {
       const v = this.typeOf(s.value);
       if (v.k === 'none') this.error(s.value.loc, `Value of type none cannot be assigned to a variable`);
@@ -181,7 +200,8 @@ export class Checker implements TypeCtx {
         this.types.set(s.target, cur);
         return;
       }
-      this.declareVar(s.target.name, this.storageType(v), s.loc);
+      // bpftrace points a variable's type mismatch at the `=`.
+      this.declareVar(s.target.name, this.storageType(v), s.opLoc ?? s.loc);
       this.types.set(s.target, this.vars.get(s.target.name)!);
       return;
     }
@@ -221,6 +241,7 @@ export class Checker implements TypeCtx {
       return;
     }
     const merged = this.unify(cur, ty);
+    if (!merged && cur.k === 'tuple' && ty.k === 'tuple') this.error(loc, `Tuple type mismatch: ${tyName(cur)} != ${tyName(ty)}.`);
     if (!merged) this.error(loc, `Type mismatch for $${name}: trying to assign value of type '${tyName(ty)}' when variable already contains a value of type '${tyName(cur)}'`);
     this.vars.set(name, merged);
   }
@@ -257,14 +278,13 @@ export class Checker implements TypeCtx {
       this.res.maps.set(m.name, info);
       return info;
     }
-    if (cur.agg !== agg) {
-      if (cur.agg === 'none' || agg === 'none') this.error(loc, `Type mismatch for @${m.name}: trying to assign value of type '${agg === 'none' ? tyName(value) : agg}' when map already contains a value of type '${cur.agg === 'none' ? tyName(cur.value) : cur.agg}'`);
-      this.error(loc, `Type mismatch for @${m.name}: trying to assign value of type '${agg}' when map already contains a value of type '${cur.agg}'`);
-    }
+    // bpftrace points at the map and leaves the closing quote out.
+    const mismatch = (now: string, before: string): never =>
+      this.error(m.loc, `Type mismatch for @${m.name}: trying to assign value of type '${now}' when map already contains a value of type '${before}`);
+    if (cur.agg !== agg) mismatch(agg === 'none' ? tyName(value) : agg, cur.agg === 'none' ? tyName(cur.value) : cur.agg);
     this.unifyKeys(cur, keys, m.loc);
     const v = this.unify(cur.value, value);
-    if (!v) this.error(loc, `Type mismatch for @${m.name}: trying to assign value of type '${tyName(value)}' when map already contains a value of type '${tyName(cur.value)}'`);
-    cur.value = v;
+    cur.value = v ?? mismatch(tyName(value), tyName(cur.value));
     if (extra.lhist && cur.lhist && (extra.lhist.min !== cur.lhist.min || extra.lhist.max !== cur.lhist.max || extra.lhist.step !== cur.lhist.step))
       this.error(loc, `Different lhist bounds in a single map unsupported`);
     if (extra.histK !== undefined && cur.histK !== undefined && extra.histK !== cur.histK) this.error(loc, `Different hist bucket sizes in a single map unsupported`);
@@ -273,16 +293,18 @@ export class Checker implements TypeCtx {
 
   private unifyKeys(cur: MapInfo, keys: Ty[] | null, loc: Loc): void {
     const a = cur.keys;
-    if ((a === null) !== (keys === null) || (a && keys && a.length !== keys.length)) {
-      const n = (k: Ty[] | null) => (k === null ? 0 : k.length);
-      this.error(loc, `Argument mismatch for @${cur.name}: trying to access with ${n(keys)} arguments when map expects ${n(a)} arguments`);
-    }
+    // bpftrace 0.17 keys every integer as an unsigned int64, and names it so.
+    const names = (k: Ty[] | null) => (k ?? []).map((t) => (t.k === 'int' ? 'unsigned int64' : tyName(t))).join(', ');
+    const fail = () => this.error(loc, `Argument mismatch for @${cur.name}: trying to access with arguments: [${names(keys)}] when map expects arguments: [${names(a)}]`);
+    if ((a === null) !== (keys === null) || (a && keys && a.length !== keys.length)) fail();
     if (!a || !keys) return;
+    const merged: Ty[] = [];
     for (let i = 0; i < a.length; i++) {
       const u = this.unify(a[i], keys[i]);
-      if (!u) this.error(loc, `Argument mismatch for @${cur.name}: trying to access with arguments: [${keys.map(tyName).join(', ')}] when map expects arguments: [${a.map(tyName).join(', ')}]`);
-      a[i] = u;
+      if (!u) fail();
+      merged.push(u!);
     }
+    a.splice(0, a.length, ...merged);
   }
 
   private keyType(k: Expr): Ty {
@@ -387,10 +409,11 @@ export class Checker implements TypeCtx {
       }
       case 'Map': {
         const m = this.res.maps.get(e.name);
+        // `@x = @x + 1` where nothing else writes @x: bpftrace reads an unset map as 0.
+        if (!m && this.assigningMap === e.name) return i64;
         if (!m) this.error(e.loc, `Undefined map: @${e.name}`);
         m.used = true;
-        if (e.keys) this.unifyKeys(m, e.keys.map((k) => this.keyType(k)), e.loc);
-        else if (m.keys) this.error(e.loc, `@${e.name} used as a map without an explicit key (scalar map), previously used with ${m.keys.length} explicit keys (non-scalar map)`);
+        this.unifyKeys(m, e.keys ? e.keys.map((k) => this.keyType(k)) : null, e.loc);
         if (m.agg === 'hist' || m.agg === 'lhist' || m.agg === 'stats')
           this.error(e.loc, `${m.agg}() map values cannot be read in a probe; print them instead`);
         return this.mapReadType(m);
@@ -402,8 +425,9 @@ export class Checker implements TypeCtx {
       }
       case 'Call': {
         const fn = this.reg.fn(e.name);
-        if (!fn) this.error(e.nameLoc ?? e.loc, `Unknown function: '${e.name}'`);
-        if (fn.unsafe && !this.opts.unsafe) this.error(e.loc, `${e.name}() is an unsafe function being used in safe mode`);
+        if (!fn) this.error(e.nameLoc ?? e.loc, `Unknown function: ${e.name}`);
+        // Reported, not fatal: bpftrace goes on to check the call itself.
+        if (fn.unsafe && !this.opts.unsafe) this.report(e.loc, `${e.name}() is an unsafe function being used in safe mode`);
         return fn.type(e, this);
       }
       case 'Binary':
@@ -424,13 +448,14 @@ export class Checker implements TypeCtx {
         if (e.target.kind === 'Var') {
           const t = this.vars.get(e.target.name);
           if (!t) this.error(e.target.loc, `Undefined or undeclared variable: $${e.target.name}`);
-          if (!isInt(t)) this.error(e.loc, `The ${e.op} operator must be applied to a map or variable of integer type`);
+          if (!isInt(t)) this.error(e.loc, `The ${e.op} operator can not be used on expressions of type '${tyName(t)}'`);
           this.types.set(e.target, t);
           return t;
         }
         const info = this.res.maps.get(e.target.name);
+        if (info && info.agg === 'none' && !isInt(info.value)) this.error(e.loc, `The ${e.op} operator can not be used on expressions of type '${tyName(info.value)}'`);
         const m = this.mapWrite(e.target, info && info.agg === 'none' ? info.value : i64, info?.agg === 'count' || info?.agg === 'sum' ? info.agg : 'none', e.loc);
-        if (!isInt(this.mapReadType(m))) this.error(e.loc, `The ${e.op} operator must be applied to a map or variable of integer type`);
+        if (!isInt(this.mapReadType(m))) this.error(e.loc, `The ${e.op} operator can not be used on expressions of type '${tyName(this.mapReadType(m))}'`);
         this.types.set(e.target, this.mapReadType(m));
         return this.mapReadType(m);
       }
@@ -453,7 +478,7 @@ export class Checker implements TypeCtx {
       }
       case 'TupleIndex': {
         const t = this.typeOf(e.expr);
-        if (t.k !== 'tuple') this.error(e.loc, `Can not access index '${e.index}' on expression of type '${tyName(t)}'`);
+        if (t.k !== 'tuple') this.error(e.loc, `Can not access index ${e.index} on expression of type '${tyName(t)}'`);
         if (e.index >= t.elems.length) this.error(e.loc, `Invalid tuple index: ${e.index}. Found ${t.elems.length} elements in tuple.`);
         return t.elems[e.index];
       }
@@ -521,9 +546,13 @@ export class Checker implements TypeCtx {
     // `args.x` / `args->x` on providers with a field list.
     if (e.expr.kind === 'Builtin' && e.expr.name === 'args') {
       const fields = this.target.args;
-      if (!fields) this.error(e.expr.loc, `The args builtin can only be used with tracepoint/fentry/uprobe probes (${this.target.provider} used here)`);
+      if (!fields) this.error(e.expr.loc, `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${this.target.special ? 'special' : this.target.provider} used here)`);
       const f = fields.find((x) => x.name === e.field);
-      if (!f) this.error(e.loc, `Can't find a field ${e.field}`);
+      if (!f) {
+        const tp = /^tracepoint:([^:]+):(.+)$/.exec(this.target.name);
+        const struct = tp ? `struct _tracepoint_${tp[1]}_${tp[2]}` : `args of ${this.target.name}`;
+        this.error(e.loc, `Struct/union of type '${struct}' does not contain a field named '${e.field}'`);
+      }
       this.types.set(e.expr, { k: 'ctx', size: 8 });
       // Format files name the struct behind a pointer but not its layout; BTF has it.
       const to = f.ty.k === 'ptr' ? f.ty.to : undefined;
@@ -548,7 +577,7 @@ export class Checker implements TypeCtx {
     }
     if (t.k !== 'record') this.error(e.loc, `Can not access field '${e.field}' on expression of type '${tyName(t)}'`);
     const m = t.ctype.members?.().find((x) => x.name === e.field);
-    if (!m) this.error(e.fieldLoc ?? e.loc, `Struct/union of type '${t.ctype.name}' does not contain a field named '${e.field}'`);
+    if (!m) this.error(e.loc, `Struct/union of type '${t.ctype.name}' does not contain a field named '${e.field}'`);
     if (m.bitSize) return intTy(8, m.type.signed ?? false);
     return ctypeToTy(m.type, this.opts.maxStrlen);
   }
@@ -557,9 +586,9 @@ export class Checker implements TypeCtx {
     const from = this.typeOf(e.expr);
     const spec = e.type;
     if (spec.pointer > 0) {
-      if (from.k !== 'int' && from.k !== 'ptr' && from.k !== 'ctx') this.error(e.loc, `Cannot cast from '${tyName(from)}' to a pointer`);
+      if (from.k !== 'int' && from.k !== 'ptr' && from.k !== 'ctx') this.error(e.loc, `Casts are not supported for type: "${tyName(from)}"`);
       const base = this.ctypeOfSpec({ ...spec, pointer: 0 });
-      if (!base) this.error(spec.loc, `Unknown type: '${spec.name}'`);
+      if (!base) this.error(e.loc, /^(struct|union) /.test(spec.name) ? `Unknown struct/union: '${spec.name}'` : `Unknown type: '${spec.name}'`);
       let to: CType = base;
       for (let i = 1; i < spec.pointer; i++) {
         const inner = to;
@@ -569,7 +598,7 @@ export class Checker implements TypeCtx {
     }
     const it = INT_TYPES[spec.name];
     if (it && spec.arrayLen === null) {
-      if (from.k !== 'int' && from.k !== 'ptr' && from.k !== 'ctx') this.error(e.loc, `Cannot cast from '${tyName(from)}' to '${spec.name}'`);
+      if (from.k !== 'int' && from.k !== 'ptr' && from.k !== 'ctx') this.error(e.loc, `Casts are not supported for type: "${tyName(from)}"`);
       return intTy(it[0], it[1], spec.name === 'bool' ? 'bool' : undefined);
     }
     if (it && spec.arrayLen !== null) {
@@ -577,7 +606,8 @@ export class Checker implements TypeCtx {
       return { k: 'array', elem: intTy(it[0], it[1]), len: spec.arrayLen, size: it[0] * spec.arrayLen };
     }
     const ct = this.ctypeOfSpec(spec);
-    if (!ct) this.error(spec.loc, `Unknown type: '${spec.name}'`);
+    if (!ct) this.error(e.loc, /^(struct|union) /.test(spec.name) ? `Unknown struct/union: '${spec.name}'` : `Unknown type: '${spec.name}'`);
+    if (ct.kind === 'struct' || ct.kind === 'union') this.error(e.loc, `Cannot cast to struct type "${ct.name}"`);
     this.error(e.loc, `Cannot cast to '${ct.name}'`);
   }
 
@@ -601,6 +631,15 @@ export class Checker implements TypeCtx {
     const ct = this.ctypeOfSpec(spec);
     if (!ct) this.error(spec.loc, `Unknown type: '${spec.name}'`);
     return ct.size * (spec.arrayLen ?? 1);
+  }
+
+  /** `loc` extended to the next `)` in the source (for constructs whose node stops before it). */
+  private throughParen(loc: Loc): Loc {
+    const src = toBytes(this.program.source);
+    const i = src.indexOf(')', loc.end);
+    if (i < 0 || src.slice(loc.end, i).includes('\n')) return loc;
+    const grow = i + 1 - loc.end;
+    return { ...loc, end: loc.end + grow, endCol: loc.endCol + grow };
   }
 
   lookupCType(name: string): CType | undefined {

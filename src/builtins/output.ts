@@ -98,7 +98,7 @@ function mapEvent(kind: 'clear' | 'zero'): FnBuiltin {
     type(call, t) {
       countArgs(call, t, 1, 1);
       const a = call.args[0];
-      if (a.kind !== 'Map') t.error(call.loc, `${kind}() expects a map to be provided`);
+      if (a.kind !== 'Map') return t.error(call.loc, `${kind}() expects a map to be provided`);
       if (a.keys) t.error(call.loc, `The map passed to ${kind}() should not be indexed by a key`);
       const m = t.mapArg(a, kind);
       t.setEventFor(call, t.eventFor(call) ?? t.addEvent(kind, [], call.loc, { map: m.name }));

@@ -3,16 +3,11 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import * as A from '../bpf/asm/index.js';
 import type { Call } from '../lang/ast.js';
-import { intTy, isInt, strTy, tyName, u64, type Ty } from '../analysis/types.js';
-import type { FnBuiltin, GenCtx, TypeCtx } from './registry.js';
+import { intTy, isInt, kindName, strTy, tyName, u64, type Ty } from '../analysis/types.js';
+import type { FnBuiltin, GenCtx } from './registry.js';
+import { argCount, intArg } from './args.js';
 
-function nargs(call: Call, t: TypeCtx, min: number, max = min): void {
-  const n = call.args.length;
-  if (n < min || n > max) {
-    const want = min === max ? `${min}` : `${min}-${max}`;
-    t.error(call.loc, `${call.name}() requires ${want} argument${max === 1 ? '' : 's'} (${n} provided)`);
-  }
-}
+const nargs = argCount;
 
 function isPtrLike(t: Ty): boolean {
   return t.k === 'int' || t.k === 'ptr' || t.k === 'ctx';
@@ -24,11 +19,10 @@ const str: FnBuiltin = {
     nargs(call, t, 1, 2);
     const a = t.typeOf(call.args[0]);
     if (!isPtrLike(a) && a.k !== 'str' && a.k !== 'array')
-      t.error(call.args[0].loc, `str() expects an integer or a pointer type as first argument (${tyName(a)} provided)`);
+      t.error(call.loc, `str() expects an integer or a pointer type as first argument (${tyName(a)} provided)`);
     let size = t.opts.maxStrlen;
     if (call.args.length === 2) {
-      const n = t.typeOf(call.args[1]);
-      if (!isInt(n)) t.error(call.args[1].loc, `str() expects an integer as second argument (${tyName(n)} provided)`);
+      intArg(call, t, 1);
       const c = t.constValue(call.args[1]);
       if (c !== undefined && c >= 0n && c + 1n < BigInt(size)) size = Number(c) + 1;
     }
@@ -84,10 +78,10 @@ const buf: FnBuiltin = {
     if (call.args.length === 2) {
       const c = t.constValue(call.args[1]);
       const lt = t.typeOf(call.args[1]);
-      if (!isInt(lt)) t.error(call.args[1].loc, `buf() expects an integer as its length (${tyName(lt)} provided)`);
+      if (!isInt(lt)) t.error(call.loc, `buf() only supports integer arguments (${tyName(lt)} provided)`);
       // A length known only at run time reads up to the string size, as bpftrace does.
       size = c === undefined ? t.opts.maxStrlen : Number(c);
-      if (size < 0) t.error(call.args[1].loc, 'buf() length must not be negative');
+      if (size < 0) t.error(call.loc, 'buf() length must not be negative');
     } else if (!size) t.error(call.loc, 'buf() needs a length argument when the first argument is a pointer');
     if (size > 1024) size = 1024;
     // Layout: u64 length, then the bytes.
@@ -138,7 +132,7 @@ const strlen: FnBuiltin = {
   type(call, t) {
     nargs(call, t, 1);
     const a = t.typeOf(call.args[0]);
-    if (a.k !== 'str') t.error(call.args[0].loc, `strlen() expects a string argument (${tyName(a)} provided)`);
+    if (a.k !== 'str') t.error(call.loc, `strlen() expects a string argument (${kindName(a)} provided)`);
     return u64;
   },
   emit(call, g) {
@@ -165,9 +159,9 @@ const strncmp: FnBuiltin = {
     nargs(call, t, 3);
     for (const i of [0, 1]) {
       const a = t.typeOf(call.args[i]);
-      if (a.k !== 'str') t.error(call.args[i].loc, `strncmp() expects a string as argument ${i + 1} (${tyName(a)} provided)`);
+      if (a.k !== 'str') t.error(call.loc, `strncmp() expects a string as argument ${i + 1} (${tyName(a)} provided)`);
     }
-    t.literalInt(call.args[2], 'strncmp', 'third argument');
+    if (t.literalInt(call.args[2], 'strncmp', call.loc) < 0n) t.error(call.loc, 'strncmp() length must not be negative');
     return u64;
   },
   emit(call, g) {
@@ -175,7 +169,7 @@ const strncmp: FnBuiltin = {
     const e = g.e;
     const a = g.mem(call.args[0]);
     const b = g.mem(call.args[1]);
-    const n = Math.min(Number((call.args[2] as { value: bigint }).value ?? 0n), g.typeOf(call.args[0]).size, g.typeOf(call.args[1]).size);
+    const n = Math.min(Number(g.constValue(call.args[2]) ?? 0n), g.typeOf(call.args[0]).size, g.typeOf(call.args[1]).size);
     const out = e.vreg();
     const ne = e.newLabel('ncne');
     const done = e.newLabel('ncd');
@@ -201,9 +195,9 @@ const strcontains: FnBuiltin = {
     nargs(call, t, 2);
     for (const i of [0, 1]) {
       const a = t.typeOf(call.args[i]);
-      if (a.k !== 'str') t.error(call.args[i].loc, `strcontains() expects a string as argument ${i + 1} (${tyName(a)} provided)`);
+      if (a.k !== 'str') t.error(call.loc, `strcontains() expects a string as argument ${i + 1} (${tyName(a)} provided)`);
     }
-    if (call.args[1].kind !== 'Str') t.error(call.args[1].loc, 'strcontains() needs a string literal as its second argument');
+    if (call.args[1].kind !== 'Str') t.error(call.loc, 'strcontains() needs a string literal as its second argument');
     return u64;
   },
   emit(call, g) {
@@ -242,8 +236,8 @@ const bswap: FnBuiltin = {
   names: ['bswap'],
   type(call, t) {
     nargs(call, t, 1);
-    const a = t.typeOf(call.args[0]);
-    if (!isInt(a)) t.error(call.args[0].loc, `bswap() only supports integer arguments (${tyName(a)} provided)`);
+    intArg(call, t, 0);
+    const a = t.typeOf(call.args[0]) as Ty & { k: 'int' };
     return intTy(a.size as 1 | 2 | 4 | 8, false);
   },
   emit(call, g) {
@@ -319,9 +313,10 @@ const pton: FnBuiltin = {
   type(call, t) {
     nargs(call, t, 1);
     const a = call.args[0];
-    if (a.kind !== 'Str') return t.error(call.loc, 'pton() expects a string literal');
+    // "an string" is bpftrace's wording.
+    if (a.kind !== 'Str') return t.error(call.loc, 'pton() expects an string argument of an IPv4/IPv6 address, got ');
     const bytes = parseAddr(a.value);
-    if (!bytes) return t.error(call.loc, `pton() expects a valid IPv4/IPv6 address, got ${a.value}`);
+    if (!bytes) return t.error(call.loc, `pton() expects an string argument of an IPv4/IPv6 address, got ${a.value}`);
     return { k: 'array', elem: intTy(1, false), len: bytes.length, size: bytes.length };
   },
   emit(call, g) {

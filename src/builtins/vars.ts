@@ -3,6 +3,7 @@ import * as A from '../bpf/asm/index.js';
 import type { Builtin } from '../lang/ast.js';
 import { i64, intTy, strTy, u32, u64, type Ty } from '../analysis/types.js';
 import type { GenCtx, Operand, TypeCtx, VarBuiltin } from './registry.js';
+import { probeTypeName } from './args.js';
 
 /** A builtin computed by one helper call whose r0 is then shaped by `post`. */
 function helperVar(names: string[], ty: Ty, helper: string, post: A.Insn[] = []): VarBuiltin {
@@ -86,7 +87,7 @@ const probe: VarBuiltin = {
 const func: VarBuiltin = {
   names: ['func'],
   type: (b, t) => {
-    if (t.target.func === undefined) t.error(b.loc, `The func builtin can not be used with '${t.target.provider}' probes`);
+    if (t.target.func === undefined) t.error(b.loc, `The func builtin can not be used with '${probeTypeName(t)}' probes`);
     return strTy(Math.max(Buffer.byteLength(t.target.func ?? '') + 1, NAME_ROOM));
   },
   emit: (_b, g) => literalString(g, g.target.func ?? '', NAME_ROOM),
@@ -106,7 +107,9 @@ const ctx: VarBuiltin = {
 const args: VarBuiltin = {
   names: ['args'],
   type: (b, t) => {
-    if (!t.target.args) t.error(b.loc, `The args builtin can only be used with tracepoint/fentry/uprobe probes (${t.target.provider} used here)`);
+    // bpftrace 0.17's words, missing space included.
+    if (!t.target.args)
+      t.error(b.loc, `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${t.target.special ? 'special' : t.target.provider} used here)`);
     // Used bare (print(args)) it is the whole record: newer bpftrace prints it as a struct.
     return { k: 'ctx', size: 8 };
   },
@@ -123,7 +126,7 @@ const argN: VarBuiltin = {
   match: /^arg\d+$/,
   type: (b: Builtin, t: TypeCtx) => {
     const n = Number(b.name.slice(3));
-    if (!t.target.argN && !t.target.argRead) t.error(b.loc, `The ${b.name} builtin can only be used with kprobe/uprobe/usdt probes (${t.target.provider} used here)`);
+    if (!t.target.argN && !t.target.argRead) t.error(b.loc, `The ${b.name} builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes`);
     const r = t.target.argRead?.(n) ?? t.target.argN?.(n);
     if (!r) t.error(b.loc, `${t.target.provider} probes have no ${b.name}`);
     return r.kind === 'ctx' && r.signed ? i64 : u64;
@@ -137,7 +140,7 @@ const argN: VarBuiltin = {
 const retval: VarBuiltin = {
   names: ['retval'],
   type: (b, t) => {
-    if (!t.target.retval) t.error(b.loc, `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes (${t.target.provider} used here)`);
+    if (!t.target.retval) t.error(b.loc, `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes`);
     return i64;
   },
   emit: (_b, g) => g.ctxReadInt(g.target.retval!),

@@ -368,9 +368,13 @@ export class Session {
         const [top, div] = (spec.fmt ?? '0,0').split(',').map(Number);
         return this.sink.printMap(readMap(info, this.maps.get(info.name)!, this.env), top, div);
       }
-      case 'clear':
-        this.maps.get(spec.map!)?.clear();
+      case 'clear': {
+        // A map without keys keeps its one element (bpftrace then prints `@x: 0`).
+        const m = this.maps.get(spec.map!);
+        if (m && this.compiled.res.maps.get(spec.map!)?.keys === null) zeroMap(m);
+        else m?.clear();
         return;
+      }
       case 'zero': {
         const m = this.maps.get(spec.map!);
         if (m) zeroMap(m);

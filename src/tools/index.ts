@@ -95,17 +95,18 @@ export async function runTool(name: string, argv: string[], io: Io): Promise<num
       io.out(helpText(tool));
       return 0;
     }
-    const program = tool.program(o);
     if (o.program) {
+      const program = tool.program(o);
       io.out(program.endsWith('\n') ? program : program + '\n');
       return 0;
     }
+    // Checked before the program is built: building may need what is missing.
     const why = unavailableReason(tool);
     if (why) {
       io.err(`bpfkit ${name}: cannot run on this kernel: ${why}\n`);
       return 1;
     }
-    return await runProgram(name, program, io, tool.hooks?.(o));
+    return await runProgram(name, tool.program(o), io, tool.hooks?.(o));
   } catch (e) {
     if (e instanceof ToolUsageError) {
       io.err(e.message.endsWith('\n') ? e.message : e.message + '\n');

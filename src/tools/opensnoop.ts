@@ -54,6 +54,8 @@ function opensnoopProgram(o: Parsed): string {
   }
   const uid = o.uid !== undefined ? resolveUid(o.uid as string) : undefined;
   const byTid = o.tid !== undefined;
+  // Flags and mode are kept only when shown (BCC drops its EXTENDED_STRUCT_MEMBERs likewise).
+  const ext = !!o.extended_fields;
 
   // Filters at entry: BCC's PID_TID_FILTER (TID wins), UID_FILTER, FLAGS_FILTER; the name test too, as comm is the same.
   const common = [
@@ -68,16 +70,20 @@ function opensnoopProgram(o: Parsed): string {
       probe(
         plain.map((s) => `tracepoint:syscalls:sys_enter_${s}`),
         predicate([...common, mask !== undefined && `(args.flags & ${mask})`]),
-        '@open_name[tid] = args.filename;\n@open_flags[tid] = args.flags;\n@open_mode[tid] = args.mode;',
+        ext ? '@open_name[tid] = args.filename;\n@open_flags[tid] = args.flags;\n@open_mode[tid] = args.mode;' : '@open_name[tid] = args.filename;',
       ),
     );
   }
   const has2 = hasTracepoint('syscalls', 'sys_enter_openat2');
   if (has2) {
-    const body = `@open_name[tid] = args.filename;\n@open_flags[tid] = $how->flags;\n@open_mode[tid] = $how->mode;`;
+    const body = ext ? '@open_name[tid] = args.filename;\n@open_flags[tid] = $how->flags;\n@open_mode[tid] = $how->mode;' : '@open_name[tid] = args.filename;';
     entries.push(
-      '// openat2 passes flags and mode in a struct open_how.\n' +
-        probe(['tracepoint:syscalls:sys_enter_openat2'], predicate(common), `$how = args.how;\n${mask !== undefined ? `if ($how->flags & ${mask}) {\n${indent(body, 1)}\n}` : body}`),
+      (ext || mask !== undefined ? '// openat2 passes flags and mode in a struct open_how.\n' : '') +
+        probe(
+          ['tracepoint:syscalls:sys_enter_openat2'],
+          predicate(common),
+          mask !== undefined ? `$how = args.how;\nif ($how->flags & ${mask}) {\n${indent(body, 1)}\n}` : ext ? `$how = args.how;\n${body}` : body,
+        ),
     );
   }
   const exits = [...plain, ...(has2 ? ['openat2'] : [])].map((s) => `tracepoint:syscalls:sys_exit_${s}`).join(',\n');
@@ -170,8 +176,14 @@ function opensnoopProgram(o: Parsed): string {
     ENTRIES: entries.join('\n\n'),
     EXITS: exits,
     EXIT_BODY: body.join('\n'),
+    EXIT_CLEANUP: ['delete(@open_name[tid]);', ext && 'delete(@open_flags[tid]);', ext && 'delete(@open_mode[tid]);'].filter(Boolean).join('\n'),
     DURATION: duration !== undefined ? `interval:s:${duration}\n{\n\texit();\n}` : '',
-    END_EXTRA: [o.timestamp && 'clear(@open_t0);', o.full_path && 'clear(@open_path);\nclear(@open_depth);'].filter(Boolean).join('\n'),
+    END_CLEAR: [
+      'clear(@open_name);',
+      ext && 'clear(@open_flags);\nclear(@open_mode);',
+      o.timestamp && 'clear(@open_t0);',
+      o.full_path && 'clear(@open_path);\nclear(@open_depth);',
+    ].filter(Boolean).join('\n'),
   });
 }
 

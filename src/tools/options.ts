@@ -188,7 +188,7 @@ export function readTemplate(name: string): string {
 /**
  * Fills a template. `{{KEY}}` is replaced by vars[KEY]; a line holding only
  * `{{KEY}}` disappears when the value is empty, so optional blocks leave no
- * blank lines behind.
+ * blank lines behind (runs of blank lines are cut to one).
  */
 export function render(template: string, vars: Record<string, string | number>): string {
   const lines = template.split('\n');
@@ -209,7 +209,8 @@ export function render(template: string, vars: Record<string, string | number>):
       return String(v);
     }));
   }
-  return out.join('\n');
+  // A dropped block leaves its blank separators: keep one.
+  return out.filter((l, i) => !(l.trim() === '' && i > 0 && out[i - 1].trim() === '')).join('\n');
 }
 
 // ---- code generators --------------------------------------------------------
