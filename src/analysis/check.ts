@@ -54,7 +54,7 @@ export class Checker implements TypeCtx {
     this.types = new Map();
     this.vars = new Map();
     this.consts = new Map();
-    if (probe.predicate) this.guard(() => this.cond(probe.predicate!));
+    if (probe.predicate) this.guard(() => this.cond(probe.predicate!, 'predicate'));
     this.block(probe.body);
     return { types: this.types, vars: this.vars, consts: this.consts };
   }
@@ -107,7 +107,7 @@ export class Checker implements TypeCtx {
         return;
       }
       case 'If':
-        this.guard(() => this.cond(s.cond));
+        this.guard(() => this.cond(s.cond, 'if'));
         this.block(s.then);
         if (s.else) this.guard(() => this.stmt(s.else!));
         return;
@@ -168,9 +168,15 @@ export class Checker implements TypeCtx {
     }
   }
 
-  private cond(e: Expr): void {
+  /** A condition must be an integer or a pointer; the wording and place are bpftrace's for each construct. */
+  private cond(e: Expr, where?: 'predicate' | 'if' | 'ternary', whole?: Loc): void {
     const t = this.typeOf(e);
-    if (t.k !== 'int' && t.k !== 'ptr') this.error(e.loc, `Invalid condition: ${tyName(t)}`);
+    if (t.k === 'int' || t.k === 'ptr') return;
+    // bpftrace's if statement has no location of its own: it reports at 1:1.
+    if (where === 'if') this.error({ line: 1, col: 1, endLine: 1, endCol: 1, start: 0, end: 0 }, `Invalid condition in if(): ${kindName(t)}`);
+    if (where === 'predicate') this.error(this.through(e.loc, '/'), `Invalid type for predicate: ${kindName(t)}`);
+    if (where === 'ternary') this.error(whole ?? e.loc, `Invalid condition in ternary: ${kindName(t)}`);
+    this.error(e.loc, `Invalid condition: ${tyName(t)}`);
   }
 
   /** The map an assignment being typed writes, so reading it on the right-hand side is not "undefined". */
@@ -191,7 +197,7 @@ export class Checker implements TypeCtx {
 
   private assignInner(s: AST.Assign): void {
     if (s.target.kind === 'Var') {
-      const v = this.typeOf(s.value);
+      const v = this.valueOrCascade(s.target, s.value);
       if (v.k === 'none') this.error(s.value.loc, `Value of type none cannot be assigned to a variable`);
       if (s.op !== '=') {
         const cur = this.vars.get(s.target.name);
@@ -460,12 +466,12 @@ export class Checker implements TypeCtx {
         return this.mapReadType(m);
       }
       case 'Ternary': {
-        this.cond(e.cond);
+        this.cond(e.cond, 'ternary', e.loc);
         const a = this.typeOf(e.then);
         const b = this.typeOf(e.else);
         if (a.k === 'int' && b.k === 'int') return arithResult(a, b);
         const u = this.unify(a, b);
-        if (!u) this.error(e.loc, `Ternary operator must return the same type: have '${tyName(a)}' and '${tyName(b)}'`);
+        if (!u) this.error(e.loc, `Ternary operator must return the same type: have '${kindName(a)}' and '${kindName(b)}'`);
         return u;
       }
       case 'Tuple': {
@@ -497,6 +503,7 @@ export class Checker implements TypeCtx {
         return this.cast(e);
       case 'Sizeof': {
         const arg = e.arg as AST.TypeSpec | Expr;
+        if (arg.kind === 'TypeSpec' && arg.pointer === 0 && !INT_TYPES[arg.name] && !this.ctypeOfSpec(arg)) this.error(e.loc, `Unknown identifier: '${arg.name}'`);
         this.consts.set(e, BigInt(arg.kind === 'TypeSpec' ? this.typeSize(arg) : this.typeOf(arg).size));
         return u64;
       }
@@ -517,6 +524,32 @@ export class Checker implements TypeCtx {
     }
   }
 
+  /**
+   * The value's type. When it has none because of an error, bpftrace goes on
+   * to say the variable it was to define is undefined and the value invalid;
+   * so do we, for a variable not defined before.
+   */
+  private valueOrCascade(target: AST.Var, value: Expr): Ty {
+    try {
+      return this.typeOf(value);
+    } catch (e) {
+      if (e instanceof Abandon && !this.vars.has(target.name)) {
+        this.report(target.loc, `Undefined variable: $${target.name}`);
+        this.report(value.loc, 'Invalid expression for assignment: none');
+      }
+      throw e;
+    }
+  }
+
+  /** bpftrace names a map read by its aggregation (`count`, `avg`) in operator errors. */
+  private operandName(x: Expr, t: Ty): string {
+    if (x.kind === 'Map') {
+      const m = this.res.maps.get(x.name);
+      if (m && m.agg !== 'none') return m.agg;
+    }
+    return tyName(t);
+  }
+
   private binary(e: AST.Binary): Ty {
     const a = this.typeOf(e.left);
     const b = this.typeOf(e.right);
@@ -524,7 +557,7 @@ export class Checker implements TypeCtx {
     if (a.k === 'str' || b.k === 'str') {
       if (a.k === 'str' && b.k === 'str' && (e.op === '==' || e.op === '!=')) return u64;
       if (e.op === '&&' || e.op === '||') this.error(e.loc, `Invalid operand for ${e.op}: string`);
-      this.error(e.loc, `Type mismatch for '${e.op}': comparing '${tyName(a)}' with '${tyName(b)}'`);
+      this.error(e.loc, `Type mismatch for '${e.op}': comparing '${this.operandName(e.left, a)}' with '${this.operandName(e.right, b)}'`);
     }
     if (e.op === '&&' || e.op === '||') {
       this.cond(e.left);
@@ -535,7 +568,7 @@ export class Checker implements TypeCtx {
     const okB = b.k === 'int' || b.k === 'ptr';
     if (!okA || !okB) {
       if (cmp && a.k === b.k && (a.k === 'buf' || a.k === 'inet' || a.k === 'macaddr')) return u64;
-      this.error(e.loc, `Type mismatch for '${e.op}': comparing '${tyName(a)}' with '${tyName(b)}'`);
+      this.error(e.loc, `Type mismatch for '${e.op}': comparing '${this.operandName(e.left, a)}' with '${this.operandName(e.right, b)}'`);
     }
     if (cmp) return u64;
     if (a.k === 'ptr' && b.k === 'int' && (e.op === '+' || e.op === '-')) return a;
@@ -575,6 +608,7 @@ export class Checker implements TypeCtx {
       if (i >= t.elems.length) this.error(e.loc, `Invalid tuple index: ${i}. Found ${t.elems.length} elements in tuple.`);
       return t.elems[i];
     }
+    if (t.k === 'tuple') this.report(e.loc, 'Tuples must be indexed with a constant and non-negative integer');
     if (t.k !== 'record') this.error(e.loc, `Can not access field '${e.field}' on expression of type '${tyName(t)}'`);
     const m = t.ctype.members?.().find((x) => x.name === e.field);
     if (!m) this.error(e.loc, `Struct/union of type '${t.ctype.name}' does not contain a field named '${e.field}'`);
@@ -635,8 +669,12 @@ export class Checker implements TypeCtx {
 
   /** `loc` extended to the next `)` in the source (for constructs whose node stops before it). */
   private throughParen(loc: Loc): Loc {
+    return this.through(loc, ')');
+  }
+
+  private through(loc: Loc, ch: string): Loc {
     const src = toBytes(this.program.source);
-    const i = src.indexOf(')', loc.end);
+    const i = src.indexOf(ch, loc.end);
     if (i < 0 || src.slice(loc.end, i).includes('\n')) return loc;
     const grow = i + 1 - loc.end;
     return { ...loc, end: loc.end + grow, endCol: loc.endCol + grow };

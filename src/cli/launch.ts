@@ -8,11 +8,16 @@
 // the bundle's size and mtime and by Node's version; V8 checks its own flags
 // and version and says when it rejects the data, and then a fresh cache is
 // written. Failing to read or write it only costs the time it would save.
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+import type { Script as VmScript } from 'node:vm';
+
+// Builtins through require(): an ESM import of node:fs builds a facade of all
+// its exports, whose lazy getters (streams, promises) cost milliseconds.
+const require = createRequire(import.meta.url);
+const { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+const { dirname } = require('node:path') as typeof import('node:path');
+const { fileURLToPath, pathToFileURL } = require('node:url') as typeof import('node:url');
+const { Script } = require('node:vm') as typeof import('node:vm');
 
 const bundle = fileURLToPath(new URL('./cli.cjs', import.meta.url));
 const cacheFile = `${bundle}.v8cache`;
@@ -33,7 +38,7 @@ function readCache(stamp: string): Buffer | undefined {
   return undefined;
 }
 
-function writeCache(stamp: string, script: Script): void {
+function writeCache(stamp: string, script: VmScript): void {
   const tmp = `${cacheFile}.${process.pid}`;
   try {
     writeFileSync(tmp, Buffer.concat([Buffer.from(stamp, 'latin1'), script.createCachedData()]));

@@ -48,7 +48,14 @@ export async function runProgram(name: string, source: string, io: Io, hooks: Ru
         },
       });
     } catch (e) {
-      if (e instanceof CompileError) throw new ToolFailure(`bpfkit ${name}: the tool's program does not compile (a bug in bpfkit):\n${e.message}`);
+      if (e instanceof CompileError) {
+        // Missing probe targets are the machine's, not ours: a module not loaded, a function not in this kernel.
+        const missing = e.diagnostics.filter((d) => /not found|No probes matched|tracepoint not found|not available/.test(d.message));
+        if (missing.length && missing.length === e.diagnostics.length) {
+          throw new ToolFailure(`bpfkit ${name}: cannot run on this kernel: ${missing.map((d) => d.message.split('\n')[0]).join('; ')}`);
+        }
+        throw new ToolFailure(`bpfkit ${name}: the tool's program does not compile (a bug in bpfkit):\n${e.message}`);
+      }
       throw e;
     }
   })();
