@@ -36,8 +36,9 @@ const common = {
   // Bundled ESM still needs require() for koffi's CommonJS entry.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
-// The CLI is CommonJS so src/cli/launch.ts (dist/cli.js) can compile it with
-// V8's code cache, which module loading offers no hook for in Node 20.
+// The CLI is CommonJS so src/cli/launch.ts (dist/launch.cjs, what bin/bpfkit
+// runs) can compile it with V8's code cache, which module loading offers no
+// hook for in Node 20.
 await build({
   ...common,
   banner: undefined,
@@ -50,7 +51,9 @@ if (readFileSync(join(root, 'dist/cli.cjs'), 'utf8').includes('import(')) {
   throw new Error('dist/cli.cjs holds a dynamic import(), which the code-cache launcher cannot serve');
 }
 rmSync(join(root, 'dist/cli.cjs.v8cache'), { force: true });
-await build({ ...common, banner: undefined, entryPoints: [join(root, 'src/cli/launch.ts')], outfile: join(root, 'dist/cli.js') });
+await build({ ...common, banner: undefined, format: 'cjs', entryPoints: [join(root, 'src/cli/launch.ts')], outfile: join(root, 'dist/launch.cjs') });
+// The ESM entry of earlier builds; bin/bpfkit no longer loads it.
+rmSync(join(root, 'dist/cli.js'), { force: true });
 await build({ ...common, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/index.js') });
 // Tool programs are read at run time from next to the bundle.
 if (existsSync(join(root, 'src/tools'))) {

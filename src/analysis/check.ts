@@ -197,7 +197,7 @@ export class Checker implements TypeCtx {
 
   private assignInner(s: AST.Assign): void {
     if (s.target.kind === 'Var') {
-      const v = this.valueOrCascade(s.target, s.value);
+      const v = this.valueOrCascade(s, s.target.name);
       if (v.k === 'none') this.error(s.value.loc, `Value of type none cannot be assigned to a variable`);
       if (s.op !== '=') {
         const cur = this.vars.get(s.target.name);
@@ -525,17 +525,18 @@ export class Checker implements TypeCtx {
   }
 
   /**
-   * The value's type. When it has none because of an error, bpftrace goes on
-   * to say the variable it was to define is undefined and the value invalid;
-   * so do we, for a variable not defined before.
+   * The value's type. When a map, tuple or field read fails it has none,
+   * and bpftrace goes on to say the variable it was to define is undefined
+   * and the value invalid; so do we, for a variable not defined before.
    */
-  private valueOrCascade(target: AST.Var, value: Expr): Ty {
+  private valueOrCascade(s: AST.Assign, name: string): Ty {
     try {
-      return this.typeOf(value);
+      return this.typeOf(s.value);
     } catch (e) {
-      if (e instanceof Abandon && !this.vars.has(target.name)) {
-        this.report(target.loc, `Undefined variable: $${target.name}`);
-        this.report(value.loc, 'Invalid expression for assignment: none');
+      const last = this.diagnostics[this.diagnostics.length - 1]?.message ?? '';
+      if (e instanceof Abandon && !this.vars.has(name) && /^(Undefined map|Invalid tuple index|Can not access (index|field)|The array index operator)/.test(last)) {
+        this.report(s.opLoc ?? s.loc, `Undefined variable: $${name}`);
+        this.report(s.value.loc, 'Invalid expression for assignment: none');
       }
       throw e;
     }
@@ -608,7 +609,7 @@ export class Checker implements TypeCtx {
       if (i >= t.elems.length) this.error(e.loc, `Invalid tuple index: ${i}. Found ${t.elems.length} elements in tuple.`);
       return t.elems[i];
     }
-    if (t.k === 'tuple') this.report(e.loc, 'Tuples must be indexed with a constant and non-negative integer');
+    if (t.k === 'tuple') this.error(e.loc, 'Tuples must be indexed with a constant and non-negative integer');
     if (t.k !== 'record') this.error(e.loc, `Can not access field '${e.field}' on expression of type '${tyName(t)}'`);
     const m = t.ctype.members?.().find((x) => x.name === e.field);
     if (!m) this.error(e.loc, `Struct/union of type '${t.ctype.name}' does not contain a field named '${e.field}'`);

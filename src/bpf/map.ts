@@ -75,6 +75,13 @@ let batchUnsupported = false;
 
 const round8 = (n: number): number => (n + 7) & ~7;
 
+/** Entries of one batch lookup, packed: see BpfMap.dumpBatches(). */
+export interface MapBatch {
+  keys: Buffer;
+  values: Buffer;
+  count: number;
+}
+
 export class BpfMap {
   readonly fd: number;
   readonly type: number;
@@ -313,6 +320,36 @@ export class BpfMap {
    * this map type) lacks batch operations, so the caller can iterate instead.
    */
   lookupBatch(chunk = 1024): [Buffer, Buffer][] | undefined {
+    const batches = this.lookupBatches(chunk);
+    if (!batches) return undefined;
+    const out: [Buffer, Buffer][] = [];
+    for (const b of batches) {
+      for (let i = 0; i < b.count; i++) {
+        out.push([
+          b.keys.subarray(i * this.keySize, (i + 1) * this.keySize),
+          b.values.subarray(i * this.fullValueSize, (i + 1) * this.fullValueSize),
+        ]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The whole map as packed batches, without a Buffer per entry: for 100k
+   * entries those views were most of the garbage collector's work when a
+   * map is printed. Entry i of a batch has its key at i × keySize in `keys`
+   * and its value (as lookup() returns it) at i × fullValueSize in `values`.
+   */
+  dumpBatches(chunk = 1024): MapBatch[] {
+    if (!batchUnsupported) {
+      const r = this.lookupBatches(chunk);
+      if (r) return r;
+    }
+    const rows = [...this.entries()];
+    return [{ keys: Buffer.concat(rows.map((e) => e[0])), values: Buffer.concat(rows.map((e) => e[1])), count: rows.length }];
+  }
+
+  private lookupBatches(chunk: number): MapBatch[] | undefined {
     let count = Math.max(1, Math.min(chunk, this.maxEntries || 1));
     // Batch tokens are opaque to us (a bucket index for hashes, an index for
     // arrays); the kernel wants room for at least a key.
@@ -321,7 +358,7 @@ export class BpfMap {
     let outTok = Buffer.alloc(tokSize);
     let keys = Buffer.alloc(count * this.keySize);
     let values = Buffer.alloc(count * this.fullValueSize);
-    const out: [Buffer, Buffer][] = [];
+    const out: MapBatch[] = [];
     let first = true;
     for (;;) {
       const a = new Attr(BATCH_ATTR_SIZE)
@@ -349,16 +386,8 @@ export class BpfMap {
         }
         throw new SysError(`lookup_batch in map ${this.name}`, -r);
       }
-      // One copy per round; entries are views into it, so the scratch
-      // Buffers can be reused by the next round.
-      const ks = Buffer.from(keys.subarray(0, n * this.keySize));
-      const vs = Buffer.from(values.subarray(0, n * this.fullValueSize));
-      for (let i = 0; i < n; i++) {
-        out.push([
-          ks.subarray(i * this.keySize, (i + 1) * this.keySize),
-          vs.subarray(i * this.fullValueSize, (i + 1) * this.fullValueSize),
-        ]);
-      }
+      // One copy per round, so the scratch Buffers can be reused by the next.
+      if (n > 0) out.push({ keys: Buffer.from(keys.subarray(0, n * this.keySize)), values: Buffer.from(values.subarray(0, n * this.fullValueSize)), count: n });
       if (r === -errno.ENOENT) return out;
       [inTok, outTok] = [outTok, inTok];
       first = false;

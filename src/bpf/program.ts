@@ -197,7 +197,11 @@ export function tryLoad(spec: ProgramSpec, logLevel = 0, logSize = 0): LoadAttem
   const name = objName(spec.name ?? '');
   const log = logSize > 0 ? Buffer.alloc(logSize) : null;
   const a = loadAttr(spec, name, logLevel, log);
-  const r = bpfTry(BpfCmd.PROG_LOAD, a.buf);
+  let r = bpfTry(BpfCmd.PROG_LOAD, a.buf);
+  // The verifier gives up with EAGAIN when a signal arrives (SIGCHLD from a
+  // -c command, a profiler's SIGPROF): not the program's fault, so retry, as
+  // libbpf does.
+  for (let i = 0; i < 5 && r === -errno.EAGAIN; i++) r = bpfTry(BpfCmd.PROG_LOAD, a.buf);
   if (r >= 0) return { fd: r, errno: 0, log: log ? logText(log) : '' };
   const e: LoadAttempt = { fd: -1, errno: -r, log: log ? logText(log) : '' };
   if (log && -r === errno.ENOSPC) e.trueSize = a.getU32(ProgLoadAttr.logTrueSize);

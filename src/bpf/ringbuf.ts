@@ -1,8 +1,10 @@
 // Consumer side of a BPF_MAP_TYPE_RINGBUF. The map fd is mmapped as the
 // kernel lays it out: one writable page holding our consumer position, then
-// (read-only) the producer position page and the data pages, which the
-// kernel maps twice in a row so a record that wraps the end is still
-// contiguous in our view. Each record has an 8-byte header: u32 length with
+// (read-only) the producer position page and the data pages. The kernel
+// would map the data twice in a row, so that a record wrapping the end is
+// contiguous; we map it once and copy the rare wrapping record instead, since
+// every mapped page counts in our RSS (8 MiB for the default 4 MiB ring,
+// half of a one-liner's footprint beyond Node itself). Each record has an 8-byte header: u32 length with
 // BUSY (still being written) and DISCARD (dropped by the program) bits, and
 // a u32 page offset we do not need; records start 8-byte aligned.
 import { pageSize } from './cpus.js';
@@ -48,7 +50,7 @@ export class RingBufferReader implements EventReader {
     this.fds = [map.fd];
     this.consMap = mmap(map.fd, page, PROT_READ | PROT_WRITE, 0);
     try {
-      this.prodMap = mmap(map.fd, page + 2 * this.size, PROT_READ, page);
+      this.prodMap = mmap(map.fd, page + this.size, PROT_READ, page);
     } catch (e) {
       this.consMap.unmap();
       throw e;
@@ -91,7 +93,7 @@ export class RingBufferReader implements EventReader {
         const step = (len + HDR_SIZE + 7) & ~7;
         if (!(hdr & DISCARD_BIT)) {
           try {
-            this.onRecord(Buffer.from(this.bytes, off + HDR_SIZE, len), -1);
+            this.onRecord(this.record(off + HDR_SIZE, len), -1);
           } catch (e) {
             // The failing record counts as consumed, so a handler bug cannot
             // make every later drain redeliver it.
@@ -110,6 +112,17 @@ export class RingBufferReader implements EventReader {
       if (busy) break;
     }
     return delivered;
+  }
+
+  /** The record's data at `start` (a mapping offset): a view, or a copy when it wraps the end of the ring. */
+  private record(start: number, len: number): Buffer {
+    const end = this.dataStart + this.size;
+    if (start + len <= end) return Buffer.from(this.bytes, start, len);
+    const out = Buffer.allocUnsafe(len);
+    const first = Math.max(0, end - start);
+    if (first) out.set(new Uint8Array(this.bytes, start, first), 0);
+    out.set(new Uint8Array(this.bytes, this.dataStart + Math.max(0, start - end), len - first), first);
+    return out;
   }
 
   private publish(cons: number): void {

@@ -1,6 +1,6 @@
 // String and buffer functions: str, buf, strlen, strncmp, strcontains, and
 // the byte-level helpers bswap, ntop, pton, macaddr.
-import { isIPv4, isIPv6 } from 'node:net';
+import { net } from '../lazy.js';
 import * as A from '../bpf/asm/index.js';
 import type { Call } from '../lang/ast.js';
 import { intTy, isInt, kindName, strTy, tyName, u64, type Ty } from '../analysis/types.js';
@@ -289,8 +289,8 @@ const ntop: FnBuiltin = {
 
 /** pton("1.2.3.4") / pton("::1"): the address bytes, parsed when compiling. */
 function parseAddr(text: string): number[] | undefined {
-  if (isIPv4(text)) return text.split('.').map(Number);
-  if (!isIPv6(text)) return undefined;
+  if (net().isIPv4(text)) return text.split('.').map(Number);
+  if (!net().isIPv6(text)) return undefined;
   let s = text;
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   let tail: number[] = [];

@@ -8,19 +8,18 @@ import { CompileError } from '../lang/diagnostics.js';
 import { runInfo, bpfkitVersion } from './info.js';
 import { parseArgs, UsageError, USAGE } from './args.js';
 import { runTrace, CliFailure } from './trace.js';
-import { batched } from './batch.js';
+import { batched, stdoutWrite } from './batch.js';
 
 const NEED_ROOT = 'ERROR: bpfkit needs root (CAP_BPF and CAP_PERFMON): run it with sudo';
 
-// A terminal gets each line as it comes; a pipe or file gets batches.
-const stdout = process.stdout.isTTY ? undefined : batched((s) => process.stdout.write(s));
-if (stdout) process.on('exit', () => stdout.flush());
+// Batched: what one drain of events formats goes out in one write.
+const stdout = batched(stdoutWrite());
+process.on('exit', () => stdout.flush());
 function writeOut(s: string): void {
-  if (stdout) stdout.write(s);
-  else process.stdout.write(s);
+  stdout.write(s);
 }
 function writeErr(s: string): void {
-  stdout?.flush();
+  stdout.flush();
   process.stderr.write(s);
 }
 

@@ -2,7 +2,8 @@
 // diagnostics, optional debug dumps, attach, run until exit()/Ctrl-C/SIGTERM
 // or the traced command's exit, then END and the maps.
 import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import { compile } from '../compile.js';
 import { CompileError } from '../lang/diagnostics.js';
 import { parse } from '../lang/parser.js';
@@ -178,7 +179,7 @@ function safeCpus(): number {
 
 /** Starts argv with its exec held back until releaseHeld(): a tiny sh trampoline reads one byte first. */
 function startHeld(argv: string[]): ChildProcess {
-  const child = spawn('/bin/sh', ['-c', 'read _ ; exec "$@"', 'sh', ...argv], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const child = childProcess().spawn('/bin/sh', ['-c', 'read _ ; exec "$@"', 'sh', ...argv], { stdio: ['pipe', 'inherit', 'inherit'] });
   return child;
 }
 

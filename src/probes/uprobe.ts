@@ -4,7 +4,7 @@
 // through the uprobe PMU (it disappears with its fd). BINARY is a path, a
 // program on PATH, a library name the loader would find (`libc`), or a glob;
 // FUNC is a symbol, a glob, `sym+off`, an address, or a C++ name.
-import { execFileSync } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import { accessSync, constants, existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AttachPoint } from '../lang/ast.js';
@@ -196,7 +196,7 @@ export function isInstructionStart(file: string, start: number, end: number, vad
   if (objdumpMissing) return undefined;
   let text: string;
   try {
-    text = execFileSync('objdump', ['-d', '--no-show-raw-insn', `--start-address=0x${start.toString(16)}`, `--stop-address=0x${end.toString(16)}`, file], {
+    text = childProcess().execFileSync('objdump', ['-d', '--no-show-raw-insn', `--start-address=0x${start.toString(16)}`, `--stop-address=0x${end.toString(16)}`, file], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       maxBuffer: 64 << 20,

@@ -16,10 +16,17 @@ export function createMap(info: MapInfo, maxEntries: number): BpfMap {
   });
 }
 
-function decodeKey(info: MapInfo, key: Buffer, env: DecodeEnv): Value[] {
+// The key layout is worked out once per map read, not once per entry (100k
+// entries made it a visible part of printing a map).
+const layouts = new WeakMap<MapInfo, ReturnType<typeof keyLayout>>();
+
+function decodeKey(info: MapInfo, key: Buffer, env: DecodeEnv, at = 0): Value[] {
   if (!info.keys) return [];
-  const l = keyLayout(info);
-  return l.elems.map((t, i) => decode(key, l.offsets[i], t, env));
+  const l = layouts.get(info) ?? keyLayout(info);
+  layouts.set(info, l);
+  const out: Value[] = [];
+  for (let i = 0; i < l.elems.length; i++) out.push(decode(key, at + l.offsets[i], l.elems[i], env));
+  return out;
 }
 
 /** Sums (or min/maxes) the per-CPU slots of one value. */
@@ -29,18 +36,25 @@ function perCpuSlots(map: BpfMap, value: Buffer): Buffer[] {
 
 export function readMap(info: MapInfo, map: BpfMap, env: DecodeEnv = {}): MapSnapshot {
   const name = `@${info.name}`;
-  const rows = map.dump();
   const signed = info.value.k === 'int' && info.value.signed;
-  switch (info.agg) {
-    case 'count':
-    case 'sum': {
-      const entries = rows.map(([k, v]) => {
+  if (info.agg === 'count' || info.agg === 'sum') {
+    // The common big map, read from packed batches in place: no Buffer per
+    // entry or per CPU slot.
+    const slots = map.perCpu ? map.ncpus : 1;
+    const stride = map.valueStride;
+    const entries: { key: Value[]; value: bigint }[] = [];
+    for (const b of map.dumpBatches()) {
+      for (let i = 0; i < b.count; i++) {
+        const at = i * map.fullValueSize;
         let total = 0n;
-        for (const s of perCpuSlots(map, v)) total += readInt(s, 0, 8, signed);
-        return { key: decodeKey(info, k, env), value: total };
-      });
-      return { name, kind: info.agg, signed, entries };
+        for (let c = 0; c < slots; c++) total += signed ? b.values.readBigInt64LE(at + c * stride) : b.values.readBigUInt64LE(at + c * stride);
+        entries.push({ key: decodeKey(info, b.keys, env, i * map.keySize), value: total });
+      }
     }
+    return { name, kind: info.agg, signed, entries };
+  }
+  const rows = map.dump();
+  switch (info.agg) {
     case 'min':
     case 'max': {
       const entries: { key: Value[]; value: bigint }[] = [];

@@ -1,7 +1,7 @@
 // The CLI's Sink: formats events with the output layer's renderer (text or
 // JSON) and writes them in order. Symbols are resolved lazily, only when a
 // value that needs them is printed.
-import { execFileSync } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import { readFileSync } from 'node:fs';
 import { createRenderer, formatPrintf, formatStrftime, type Renderer, type Symbolizer, type Value } from '../output/index.js';
 import type { EventSpec } from '../analysis/resources.js';
@@ -79,7 +79,7 @@ export function makeSink(format: 'text' | 'json', write: (s: string) => void, op
       const cmd = fmt(spec, args);
       let out = '';
       try {
-        out = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        out = childProcess().execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       } catch (e) {
         out = (e as { stdout?: string }).stdout ?? '';
       }

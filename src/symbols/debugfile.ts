@@ -4,7 +4,7 @@
 // binary, in its .debug/ directory, or mirrored under /usr/lib/debug.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { zlib } from '../lazy.js';
 
 export const DEBUG_ROOT = '/usr/lib/debug';
 
@@ -40,5 +40,5 @@ export function debugFileCandidates(
 
 /** The CRC `.gnu_debuglink` records: plain CRC-32 of the whole debug file. */
 export function debugLinkCrc(path: string): number {
-  return crc32(readFileSync(path)) >>> 0;
+  return zlib().crc32(readFileSync(path)) >>> 0;
 }

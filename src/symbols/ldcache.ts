@@ -6,7 +6,7 @@
 //   nlibs entries (24 bytes): i32 flags, u32 key, u32 value, u32 osversion, u64 hwcap
 // key/value are offsets of the soname and path from the start of that header.
 // `ldconfig -p` output is the fallback when the file is in a format we do not know.
-import { execFileSync } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import { readFileSync, statSync } from 'node:fs';
 import { cstr } from './bytes.js';
 
@@ -80,7 +80,7 @@ export function ldCache(path = '/etc/ld.so.cache'): LdCacheEntry[] {
   }
   if (!entries) {
     try {
-      entries = parseLdconfigOutput(execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+      entries = parseLdconfigOutput(childProcess().execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     } catch {
       entries = [];
     }

@@ -2,7 +2,7 @@
 // `.gnu_debugdata` (Fedora-style MiniDebugInfo: a small ELF holding the
 // function symbols a distribution stripped). Node's zlib has no xz, and these
 // sections are small, so a straightforward in-memory decoder is enough.
-import { crc32 } from 'node:zlib';
+import { zlib } from '../lazy.js';
 
 export class XzError extends Error {
   constructor(message: string) {
@@ -27,7 +27,7 @@ export function xzDecompress(input: Buffer): Buffer {
     if (hsize === 0) break; // the index follows: every block is done
     const headerEnd = pos + (hsize + 1) * 4;
     if (headerEnd > input.length) throw new XzError('truncated block header');
-    if (crc32(input.subarray(pos, headerEnd - 4)) >>> 0 !== input.readUInt32LE(headerEnd - 4)) {
+    if (zlib().crc32(input.subarray(pos, headerEnd - 4)) >>> 0 !== input.readUInt32LE(headerEnd - 4)) {
       throw new XzError('block header CRC mismatch');
     }
     const flags = input[pos + 1];
@@ -60,7 +60,7 @@ export function xzDecompress(input: Buffer): Buffer {
     pos = end;
     while ((pos - headerEnd) % 4 !== 0) pos++;
     const cs = CHECK_SIZES[check];
-    if (check === 1 && input.readUInt32LE(pos) !== crc32(out) >>> 0) throw new XzError('CRC32 mismatch');
+    if (check === 1 && input.readUInt32LE(pos) !== zlib().crc32(out) >>> 0) throw new XzError('CRC32 mismatch');
     pos += cs;
   }
   return Buffer.concat(chunks);
