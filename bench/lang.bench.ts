@@ -36,11 +36,11 @@ function pair(rows: Row[], name: string, unit: string, m: Map<Tool, number>): vo
 
 async function startup(rows: Row[]): Promise<void> {
   const runs = quick ? 5 : 15;
-  const begin = new Map<Tool, { wall: number[]; rss: number[] }>();
+  const begin = new Map<Tool, { wall: number[]; cpu: number[]; rss: number[] }>();
   const attach = new Map<Tool, number[]>();
   const openat = 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args.filename)); }';
   for (const t of tools()) {
-    begin.set(t, { wall: [], rss: [] });
+    begin.set(t, { wall: [], cpu: [], rss: [] });
     attach.set(t, []);
     // One unmeasured run each: page cache, BTF and tracefs warm for both.
     runOnce(toolArgv(t, ['-e', forTool(t, 'begin { exit(); }')]));
@@ -50,6 +50,7 @@ async function startup(rows: Row[]): Promise<void> {
     for (const t of tools()) {
       const r = runOnce(toolArgv(t, ['-e', forTool(t, 'begin { exit(); }')]));
       begin.get(t)!.wall.push(r.wallMs);
+      begin.get(t)!.cpu.push(r.cpuMs);
       begin.get(t)!.rss.push(r.maxRssKb / 1024);
       attach.get(t)!.push(runOnce(toolArgv(t, ['-e', forTool(t, openat)]), 'Attaching').untilMs);
     }
@@ -57,6 +58,7 @@ async function startup(rows: Row[]): Promise<void> {
   const m = (f: (t: Tool) => number) => new Map(tools().map((t) => [t, f(t)]));
   pair(rows, 'begin { exit(); }: wall time (median)', 'ms', m((t) => median(begin.get(t)!.wall)));
   pair(rows, 'begin { exit(); }: wall time (min)', 'ms', m((t) => Math.min(...begin.get(t)!.wall)));
+  pair(rows, 'begin { exit(); }: CPU time, user + system (median)', 'ms', m((t) => median(begin.get(t)!.cpu)));
   pair(rows, 'begin { exit(); }: peak RSS', 'MiB', m((t) => median(begin.get(t)!.rss)));
   pair(rows, 'start to attached, openat printf (median)', 'ms', m((t) => median(attach.get(t)!)));
   pair(rows, 'start to attached, openat printf (min)', 'ms', m((t) => Math.min(...attach.get(t)!)));

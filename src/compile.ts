@@ -68,7 +68,8 @@ function applyConfig(p: AST.Program, opts: CompileOptions, diags: Diagnostic[]):
         break;
       case 'max_map_keys':
       case 'map_keys_max':
-        if (num !== undefined) opts.mapKeysMax = num;
+        if (num === undefined || num < 1) diags.push({ severity: 'error', message: `Invalid value for ${ent.key}: expected a positive integer`, loc: ent.loc });
+        else opts.mapKeysMax = num;
         break;
       case 'perf_rb_pages':
         if (num !== undefined) opts.ringSize = Math.max(4096, 2 ** Math.ceil(Math.log2(num * 4096)));

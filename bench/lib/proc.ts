@@ -56,6 +56,8 @@ function runstat(): string {
 
 export interface RunStat {
   wallMs: number;
+  /** User + system CPU time: steadier than wall time on a busy machine. */
+  cpuMs: number;
   /** Time until the `until` text appeared on stdout; NaN without it or when it never did. */
   untilMs: number;
   maxRssKb: number;
@@ -65,8 +67,8 @@ export interface RunStat {
 /** Runs argv once to completion (stdout drained and dropped). With `until`, SIGINT follows that text. */
 export function runOnce(argv: string[], until?: string, env = benchEnv()): RunStat {
   const out = execFileSync(runstat(), [...(until ? ['-u', until] : []), '--', ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
-  const r = JSON.parse(out) as { wall_ns: number; until_ns: number; maxrss_kb: number; status: number };
-  return { wallMs: r.wall_ns / 1e6, untilMs: r.until_ns < 0 ? NaN : r.until_ns / 1e6, maxRssKb: r.maxrss_kb, status: r.status };
+  const r = JSON.parse(out) as { wall_ns: number; until_ns: number; cpu_ns: number; maxrss_kb: number; status: number };
+  return { wallMs: r.wall_ns / 1e6, cpuMs: r.cpu_ns / 1e6, untilMs: r.until_ns < 0 ? NaN : r.until_ns / 1e6, maxRssKb: r.maxrss_kb, status: r.status };
 }
 
 export function median(xs: number[]): number {

@@ -434,7 +434,15 @@ export class Checker implements TypeCtx {
         if (!fn) this.error(e.nameLoc ?? e.loc, `Unknown function: ${e.name}`);
         // Reported, not fatal: bpftrace goes on to check the call itself.
         if (fn.unsafe && !this.opts.unsafe) this.report(e.loc, `${e.name}() is an unsafe function being used in safe mode`);
-        return fn.type(e, this);
+        const ty = fn.type(e, this);
+        // Arguments a builtin's rule did not look at are still checked (and
+        // typed, so code generation never meets an unchecked expression);
+        // not whole maps (`clear(@m)`) nor mode words (`nsecs(boot)`).
+        for (const a of e.args) {
+          if (this.types.has(a) || (a.kind === 'Map' && !a.keys) || (a.kind === 'Builtin' && !this.reg.variable(a.name))) continue;
+          this.typeOf(a);
+        }
+        return ty;
       }
       case 'Binary':
         return this.binary(e);

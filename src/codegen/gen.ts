@@ -13,6 +13,8 @@ import { CTX, Emitter, SCRATCH, sizeName, type Mem, type VReg } from './emitter.
 import { appendCallbacks, emitForMap, type Subprog } from './formap.js';
 
 export const SCRATCH_MAP = '__scratch';
+/** BPF_COMPLEXITY_LIMIT_INSNS: the most instructions a (privileged) program may have. */
+export const MAX_INSNS = 1_000_000;
 export const RINGBUF_MAP = '__events';
 /** Per-CPU count of events the ring buffer had no room for. */
 export const LOST_MAP = '__lost';
@@ -163,7 +165,11 @@ export class ProbeGen implements GenCtx {
       }
       case 'Unroll': {
         const n = Number(this.constInt(s.count));
-        for (let i = 0; i < n; i++) this.block(s.body);
+        for (let i = 0; i < n; i++) {
+          this.block(s.body);
+          // Nested unrolls multiply; stop before building what no kernel loads.
+          if (e.insns.length > MAX_INSNS) throw new CodegenError(s.loc, `unroll makes the program longer than the ${MAX_INSNS} instructions the kernel accepts`);
+        }
         return;
       }
       case 'While': {

@@ -369,9 +369,11 @@ export class Session {
         return this.sink.printMap(readMap(info, this.maps.get(info.name)!, this.env), top, div);
       }
       case 'clear': {
-        // A map without keys keeps its one element (bpftrace then prints `@x: 0`).
+        // An aggregation without keys keeps its one element (bpftrace then prints `@x: 0`);
+        // a plain value map is emptied.
         const m = this.maps.get(spec.map!);
-        if (m && this.compiled.res.maps.get(spec.map!)?.keys === null) zeroMap(m);
+        const info = this.compiled.res.maps.get(spec.map!);
+        if (m && info?.keys === null && info.agg !== 'none') zeroMap(m);
         else m?.clear();
         return;
       }

@@ -3,7 +3,8 @@
 // wait until it has attached, run the workload, stop the tracer with SIGINT
 // unless the program exits by itself, and return what it printed.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileC, repoRoot } from './fixtures.js';
 
@@ -16,6 +17,27 @@ export function workload(): string {
   workloadPath ??= compileC('workload', [], WORKLOAD_COMM);
   return workloadPath;
 }
+
+/**
+ * Programs filter on `comm == "bpfkit_wl"`; another test run on the same
+ * machine would match too. trace() therefore runs the workload under a
+ * per-process name of the same length (a symlink: comm comes from the name
+ * exec'd), rewrites the program to filter on it, and maps it back in the output.
+ */
+const RUN_COMM = `bpfkit_${(process.pid * 7 + Math.floor(Math.random() * 1296)).toString(36).slice(-2).padStart(2, '0')}`;
+let runLink: string | undefined;
+function uniqueWorkload(): string {
+  if (runLink && existsSync(runLink)) return runLink;
+  const dir = join(tmpdir(), `bpfkit-wl-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  runLink = join(dir, RUN_COMM);
+  if (!existsSync(runLink)) symlinkSync(workload(), runLink);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return runLink;
+}
+// Only the quoted name: paths to the binary in uprobe attach points stay as they are.
+const toRun = (s: string) => s.split(`"${WORKLOAD_COMM}"`).join(`"${RUN_COMM}"`);
+const fromRun = (s: string) => s.split(RUN_COMM).join(WORKLOAD_COMM);
 
 export function haveBpftrace(): boolean {
   return existsSync('/usr/bin/bpftrace');
@@ -57,7 +79,8 @@ export interface TraceOpts {
 export function trace(program: string, opts: TraceOpts = {}): Promise<TraceRun> {
   const tool = opts.tool ?? 'bpfkit';
   const cmd = tool === 'bpfkit' ? process.execPath : '/usr/bin/bpftrace';
-  const prog = opts.script !== undefined ? [opts.script] : ['-e', program];
+  const unique = !!opts.workload && opts.script === undefined;
+  const prog = opts.script !== undefined ? [opts.script] : ['-e', unique ? toRun(program) : program];
   const args = [...(tool === 'bpfkit' ? [BPFKIT] : []), ...(opts.flags ?? []), ...prog, ...(opts.positional ?? [])];
   const settle = opts.settleMs ?? (tool === 'bpftrace' ? 1000 : 100);
   return new Promise((resolve, reject) => {
@@ -83,7 +106,7 @@ export function trace(program: string, opts: TraceOpts = {}): Promise<TraceRun> 
       }
       // The banner is printed before BEGIN runs; give BEGIN a moment, then run the workload.
       setTimeout(() => {
-        const w = spawn(workload(), opts.workload!, { stdio: ['pipe', 'ignore', 'inherit'] });
+        const w = spawn(unique ? uniqueWorkload() : workload(), opts.workload!, { stdio: ['pipe', 'ignore', 'inherit'] });
         workloadPid = w.pid;
         w.stdin.end('go\n');
         w.on('exit', () => {
@@ -103,7 +126,7 @@ export function trace(program: string, opts: TraceOpts = {}): Promise<TraceRun> 
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearInterval(repeat);
-      resolve({ stdout, stderr, code, signal, workloadPid });
+      resolve(unique ? { stdout: fromRun(stdout), stderr: fromRun(stderr), code, signal, workloadPid } : { stdout, stderr, code, signal, workloadPid });
     });
   });
 }

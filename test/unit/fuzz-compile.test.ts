@@ -7,7 +7,8 @@
 // need tracefs then fail as diagnostics too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compile } from '../../src/compile.js';
+import { compile, type Compiled } from '../../src/compile.js';
+import { assemble, LD_IMM64_CODE } from '../../src/bpf/asm/index.js';
 import { CompileError } from '../../src/lang/diagnostics.js';
 
 const SEEDS = [
@@ -45,7 +46,7 @@ const SEEDS = [
   'tracepoint:syscalls:sys_enter_getppid { system("echo %d", 1); signal("SIGUSR1"); }',
   'BEGIN { $a = (uint8)300; $b = (int8)200; $c = (int32)0xffffffff; $p = (struct task_struct *)curtask; printf("%d\\n", $p->pid); exit(); }',
   'BEGIN { @x[(1, 2)] = (3, "x"); $m = macaddr("abcdefgh"); print($m); print((1, "a")); exit(); }',
-  'BEGIN /1 == 1/ { printf("yes\\n"); } BEGIN /0/ { } END { printf("%d\\n", @c); }',
+  'BEGIN /1 == 1/ { printf("yes\\n"); @c++; } BEGIN /0/ { } END { printf("%d\\n", @c); }',
 ];
 
 /** The words and symbols mutations draw from. */
@@ -59,6 +60,24 @@ const VOCAB = [
   'pid', 'tid', 'comm', 'curtask', 'args', 'arg0', 'retval', 'probe', 'func', 'nsecs', 'cpu', 'ctx', 'kstack', 'ustack',
   'printf', 'print', 'count()', 'sum', 'hist', 'lhist', 'str', 'buf', 'join', 'exit()', 'clear', 'delete', 'has_key', 'ntop',
   'pton', 'strncmp', 'strcontains', 'bswap', 'kaddr', 'ksym', 'cat', 'time', 'strftime', 'len', 'macaddr', 'cgroup_path',
+];
+
+/** Same-class replacements keep programs parseable, so more of them reach the type pass and code generation. */
+const CLASSES: { test: RegExp; pool: string[] }[] = [
+  { test: /^\d/, pool: ['0', '1', '2', '7', '64', '100', '255', '-1', '0x7fffffffffffffff', '18446744073709551615', '1000000'] },
+  { test: /^"/, pool: ['""', '"a"', '"%d"', '"%s"', '"%d %s\\n"', '"%r"', '"%c%x"', '"/etc/hostname"', '"127.0.0.1"', '"%%"'] },
+  { test: /^\$\w/, pool: ['$x', '$y', '$t', '$i', '$kv', '$1', '$2', '$9'] },
+  { test: /^@/, pool: ['@', '@m', '@x', '@h', '@c', '@s', '@a', '@t'] },
+  {
+    test: /^[a-z_]\w*$/,
+    pool: [
+      'pid', 'tid', 'uid', 'comm', 'curtask', 'nsecs', 'elapsed', 'cpu', 'rand', 'cgroup', 'probe', 'func', 'args', 'arg0', 'arg1',
+      'retval', 'ctx', 'username', 'jiffies', 'ncpus', 'kstack', 'ustack', 'str', 'buf', 'count', 'sum', 'min', 'max', 'avg',
+      'stats', 'hist', 'lhist', 'printf', 'print', 'exit', 'clear', 'zero', 'delete', 'has_key', 'len', 'join', 'ntop', 'pton',
+      'bswap', 'ksym', 'usym', 'kaddr', 'strncmp', 'strcontains', 'strlen', 'strerror', 'macaddr', 'cgroup_path', 'time',
+      'strftime', 'cat', 'signal', 'system', 'sizeof', 'offsetof', 'pid', 'comm', 'filename', 'count', 'tv_nsec', 'real_parent',
+    ],
+  },
 ];
 
 /** mulberry32: small, seedable, and the same on every machine. */
@@ -84,11 +103,21 @@ function mutate(src: string, r: () => number): string {
   const n = 1 + Math.floor(r() * 3);
   for (let k = 0; k < n && t.length; k++) {
     const i = Math.floor(r() * t.length);
-    switch (Math.floor(r() * 8)) {
+    // Half the edits keep the syntax (same-class replacements), so the later passes see plenty.
+    switch (r() < 0.5 ? 7 : Math.floor(r() * 9)) {
       case 0: t.splice(i, 1); break;
       case 1: t.splice(i, 0, t[i]); break;
       case 2: { const j = Math.floor(r() * t.length); [t[i], t[j]] = [t[j], t[i]]; break; }
       case 3: t[i] = pick(VOCAB); break;
+      case 7: {
+        // Replace some token with another of its class, several times over.
+        for (let k2 = 0; k2 < 4; k2++) {
+          const j = Math.floor(r() * t.length);
+          const cls = CLASSES.find((c) => c.test.test(t[j]));
+          if (cls) t[j] = pick(cls.pool);
+        }
+        break;
+      }
       case 4: t.splice(i, 0, ' ', pick(VOCAB), ' '); break;
       case 5: t = t.slice(0, i); break;
       case 6: {
@@ -107,6 +136,16 @@ function mutate(src: string, r: () => number): string {
   return t.join('');
 }
 
+/** What the loader relies on: map references sit on LD_IMM64 instructions and every jump resolves. */
+function checkCode(c: Compiled): void {
+  for (const p of c.probes) {
+    for (const r of p.code.relocs) {
+      if (p.code.insns[r.index]?.code !== LD_IMM64_CODE) throw new Error(`relocation of ${r.map} at ${r.index} is not on a map load`);
+    }
+    assemble(p.code.insns);
+  }
+}
+
 const ITERATIONS = Number(process.env.BPFKIT_FUZZ_ITERATIONS ?? 1500);
 const SEED = Number(process.env.BPFKIT_FUZZ_SEED ?? 0xb9f);
 
@@ -114,16 +153,23 @@ test('fuzz: mutated programs fail only with CompileError', () => {
   const r = rng(SEED);
   const failures: string[] = [];
   let compiled = 0;
+  const kinds = new Map<string, number>();
   for (let i = 0; i < ITERATIONS; i++) {
     const seed = SEEDS[i % SEEDS.length];
     const src = i < SEEDS.length ? seed : mutate(seed, r);
     try {
-      compile(src, 'stdin', { positional: ['abc', '41'], unsafe: i % 2 === 0 });
+      const c = compile(src, 'stdin', { positional: ['abc', '41'], unsafe: i % 2 === 0 });
+      checkCode(c);
       compiled++;
     } catch (e) {
+      if (e instanceof CompileError) {
+        const k = /ERROR: (\S+ \S+)/.exec(e.message)?.[1] ?? '?';
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+      }
       if (!(e instanceof CompileError)) failures.push(`${JSON.stringify(src)}\n  -> ${(e as Error)?.stack?.split('\n').slice(0, 3).join(' | ') ?? String(e)}`);
     }
   }
+  if (process.env.BPFKIT_FUZZ_VERBOSE) console.log(compiled, [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 30));
   assert.deepEqual(failures, [], `${failures.length} programs crashed the compiler`);
   // The mutations must leave a fair share of programs valid, or the back end is barely exercised.
   assert.ok(compiled > ITERATIONS / 20, `only ${compiled} of ${ITERATIONS} programs compiled`);
