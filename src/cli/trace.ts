@@ -1,7 +1,8 @@
 // Running a bpftrace program from the command line: compile, report
 // diagnostics, optional debug dumps, attach, run until exit()/Ctrl-C/SIGTERM
 // or the traced command's exit, then END and the maps.
-import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, openSync, writeSync, closeSync, statSync, accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../lazy.js';
 import { compile } from '../compile.js';
@@ -79,11 +80,12 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       })()
     : undefined;
   const write = outFile ? (s: string) => outFile.write(s) : io.out;
+  let child: ChildProcess | undefined;
+  let released = false;
   try {
     const ast = parse(source, file);
     if (args.debug.has('ast') || args.debug.has('all')) io.err(printAst(ast));
     let cpid: number | undefined;
-    let child: ChildProcess | undefined;
     const opts = {
       ...envOptions(process.env),
       unsafe: args.unsafe,
@@ -101,10 +103,12 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
         }
       },
     };
+    if (args.pid !== undefined && !alive(args.pid)) throw new CliFailure(`ERROR: pid ${args.pid}: No such process`);
     if (args.cmd) {
       // The child is started stopped-in-spirit: it waits on a pipe until every probe is attached.
       const argv = splitCommand(args.cmd);
       if (!argv.length) throw new CliFailure('ERROR: -c needs a command');
+      if (!findCommand(argv[0])) throw new CliFailure(`ERROR: Failed to fork child: path '${argv[0]}' does not exist or is not executable`);
       child = startHeld(argv);
       cpid = child.pid;
     }
@@ -140,6 +144,7 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       session.start();
       if (child) {
         releaseHeld(child);
+        released = true;
         child.on('exit', () => session.stop(0));
       }
       if (args.pid !== undefined) watchPid(args.pid, () => session.stop(0));
@@ -164,6 +169,8 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
     }
     throw e;
   } finally {
+    // A command never released is only the trampoline: it must not outlive a failed start.
+    if (child && !released && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     outFile?.flush();
     if (outFd !== undefined) closeSync(outFd);
   }
@@ -177,10 +184,33 @@ function safeCpus(): number {
   }
 }
 
-/** Starts argv with its exec held back until releaseHeld(): a tiny sh trampoline reads one byte first. */
+/**
+ * Starts argv with its exec held back until releaseHeld(): a tiny sh
+ * trampoline reads a line first. Without the line (bpfkit failed and its end
+ * of the pipe closed) the command does not run at all.
+ */
 function startHeld(argv: string[]): ChildProcess {
-  const child = childProcess().spawn('/bin/sh', ['-c', 'read _ ; exec "$@"', 'sh', ...argv], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const child = childProcess().spawn('/bin/sh', ['-c', 'read _ && exec "$@"', 'sh', ...argv], { stdio: ['pipe', 'inherit', 'inherit'] });
   return child;
+}
+
+/** The executable a command word names: a path with a `/`, else the first match on PATH (as exec does). */
+function findCommand(word: string): string | undefined {
+  const runnable = (p: string) => {
+    try {
+      if (!statSync(p).isFile()) return false;
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (word.includes('/')) return runnable(word) ? word : undefined;
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const p = join(dir || '.', word);
+    if (runnable(p)) return p;
+  }
+  return undefined;
 }
 
 function releaseHeld(child: ChildProcess): void {

@@ -373,7 +373,7 @@ export class Session {
         // a plain value map is emptied.
         const m = this.maps.get(spec.map!);
         const info = this.compiled.res.maps.get(spec.map!);
-        if (m && info?.keys === null && info.agg !== 'none') zeroMap(m);
+        if (m && info?.keys === null && info.agg !== 'none' && info.agg !== 'hist' && info.agg !== 'lhist') zeroMap(m);
         else m?.clear();
         return;
       }

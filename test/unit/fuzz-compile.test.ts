@@ -146,7 +146,7 @@ function checkCode(c: Compiled): void {
   }
 }
 
-const ITERATIONS = Number(process.env.BPFKIT_FUZZ_ITERATIONS ?? 1500);
+const ITERATIONS = Number(process.env.BPFKIT_FUZZ_ITERATIONS ?? 5000);
 const SEED = Number(process.env.BPFKIT_FUZZ_SEED ?? 0xb9f);
 
 test('fuzz: mutated programs fail only with CompileError', () => {
