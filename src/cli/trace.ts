@@ -191,6 +191,8 @@ function safeCpus(): number {
  */
 function startHeld(argv: string[]): ChildProcess {
   const child = childProcess().spawn('/bin/sh', ['-c', 'read _ && exec "$@"', 'sh', ...argv], { stdio: ['pipe', 'inherit', 'inherit'] });
+  // Released after it died (exit() in BEGIN): the line goes nowhere, which is fine.
+  child.stdin?.on('error', () => {});
   return child;
 }
 
@@ -214,7 +216,8 @@ function findCommand(word: string): string | undefined {
 }
 
 function releaseHeld(child: ChildProcess): void {
-  child.stdin?.end('\n');
+  // After the banner and BEGIN's output are flushed (a microtask): the command shares our stdout.
+  setImmediate(() => child.stdin?.end('\n'));
 }
 
 function watchPid(pid: number, onExit: () => void): void {
