@@ -145,7 +145,8 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       if (child) {
         releaseHeld(child);
         released = true;
-        child.on('exit', () => session.stop(0));
+        if (child.exitCode !== null || child.signalCode !== null) session.stop(0);
+        else child.on('exit', () => session.stop(0));
       }
       if (args.pid !== undefined) watchPid(args.pid, () => session.stop(0));
       code = await session.wait(child !== undefined || args.pid !== undefined);
