@@ -49,7 +49,7 @@ export const defaultOptions = (): CompileOptions => ({
   positional: [],
   ncpus: 1,
   ringSize: 1 << 22,
-  stackMapSize: 4096,
+  stackMapSize: 16384,
   mapKeysMax: 4096,
 });
 

@@ -201,11 +201,15 @@ export class Tracer {
     await sleep(settleMs);
   }
 
-  /** Waits until `n` data lines arrived or none arrived for `quietMs`. */
-  async settle(n: number, quietMs = 1000): Promise<void> {
+  /**
+   * Waits until `n` data lines arrived, none arrived for `quietMs`, or
+   * `maxMs` passed (other processes' events can keep an unfiltered probe busy).
+   */
+  async settle(n: number, quietMs = 1000, maxMs = 15_000): Promise<void> {
     let last = this.dataLines;
     let since = performance.now();
-    while (this.dataLines < n) {
+    const end = since + maxMs;
+    while (this.dataLines < n && performance.now() < end) {
       await sleep(20);
       if (this.dataLines !== last) {
         last = this.dataLines;

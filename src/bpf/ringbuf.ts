@@ -75,8 +75,13 @@ export class RingBufferReader implements EventReader {
     let delivered = 0;
     let cons = this.cons;
     const size = this.size;
+    // At most one ring's worth per call: under a sustained flood the
+    // producer refills as fast as we read, and an unbounded loop would never
+    // give the event loop back (not even to a SIGINT). What is left keeps the
+    // fd readable, so the poller comes straight back.
+    const limit = cons + size;
     for (;;) {
-      const prod = Number(Atomics.load(this.prodPos, 0));
+      const prod = Math.min(Number(Atomics.load(this.prodPos, 0)), limit);
       if (cons >= prod) break;
       let busy = false;
       let sincePublish = 0;
