@@ -156,12 +156,12 @@ export class CTypes {
       this.user.set(`enum ${name}`, { name: `enum ${name}`, kind: 'enum', size: 4, signed: false });
       return;
     }
-    const fields: { name: string; type: CType }[] = [];
+    const fields: { name: string; type: CType; bits?: number }[] = [];
     for (const decl of body.split(';')) {
       const d = decl.trim();
       if (!d) continue;
-      const fm = /^(.*?)(\**)\s*(\w+)\s*(?:\[(\d+)\])?\s*(?::\s*\d+)?$/.exec(d);
-      if (!fm) continue;
+      const fm = /^(.*?)(\**)\s*(\w+)?\s*(?:\[(\d+)\])?\s*(?::\s*(\d+))?$/.exec(d);
+      if (!fm || (!fm[3] && fm[5] === undefined)) continue;
       const base = fm[1].trim();
       let t: CType | undefined = this.lookup(base) ?? primitive(base);
       if (!t && /^(struct|union) /.test(base)) {
@@ -174,25 +174,38 @@ export class CTypes {
         const el = t;
         t = { name: `${el.name}[${fm[4]}]`, kind: 'array', size: el.size * Number(fm[4]), len: Number(fm[4]), target: () => el };
       }
-      fields.push({ name: fm[3], type: t });
+      fields.push({ name: fm[3] ?? '', type: t, bits: fm[5] === undefined ? undefined : Number(fm[5]) });
     }
+    // The System V layout GCC uses: a bitfield goes at the next free bit
+    // unless it would straddle a unit of its type's size, then at the next
+    // unit; `:0` closes the unit. Offsets are counted in bits.
     const members: CMember[] = [];
-    let off = 0;
+    let bit = 0;
     let align = 1;
     let size = 0;
     for (const f of fields) {
       const a = alignOfC(f.type);
       align = Math.max(align, a);
+      if (f.bits !== undefined) {
+        const unit = Math.max(1, f.type.size) * 8;
+        const at = kind === 'union' ? 0 : bit;
+        const start = f.bits === 0 || Math.floor(at / unit) !== Math.floor((at + f.bits - 1) / unit) ? Math.ceil(at / unit) * unit : at;
+        const word = Math.floor(start / unit) * unit;
+        if (f.name && f.bits > 0) members.push({ name: f.name, type: f.type, offset: word / 8, bitOffset: start - word, bitSize: f.bits });
+        if (kind === 'union') size = Math.max(size, Math.ceil(f.bits / 8));
+        else bit = start + f.bits;
+        continue;
+      }
       if (kind === 'union') {
         members.push({ name: f.name, type: f.type, offset: 0 });
         size = Math.max(size, f.type.size);
       } else {
-        off = Math.ceil(off / a) * a;
+        const off = Math.ceil(Math.ceil(bit / 8) / a) * a;
         members.push({ name: f.name, type: f.type, offset: off });
-        off += f.type.size;
+        bit = (off + f.type.size) * 8;
       }
     }
-    if (kind === 'struct') size = off;
+    if (kind === 'struct') size = Math.ceil(bit / 8);
     size = Math.ceil(size / align) * align;
     const ct: CType = { name: `${kind} ${name}`, kind: kind as 'struct', size, members: () => members };
     this.user.set(`${kind} ${name}`, ct);

@@ -1,9 +1,10 @@
 // Time, signals, symbols and small helpers: nsecs(clock), strftime, signal,
 // ksym/usym, kaddr, cgroupid, len, sizeof-like helpers.
 import * as A from '../bpf/asm/index.js';
-import type { Call } from '../lang/ast.js';
+import type { Call, Expr } from '../lang/ast.js';
 import { isInt, kindName, tyName, u64, none } from '../analysis/types.js';
-import type { FnBuiltin } from './registry.js';
+import { statSync } from 'node:fs';
+import type { CompileOptions, FnBuiltin, GenCtx } from './registry.js';
 import { argCount, intArg, probeTypeName } from './args.js';
 import { notePid, wantSeenPid } from './stacks.js';
 import { reg as regOffset, REG_NAMES } from '../symbols/regs.js';
@@ -128,7 +129,7 @@ const kaddr: FnBuiltin = {
     return u64;
   },
   emit(call, g) {
-    const name = (call.args[0] as { value: string }).value;
+    const name = literalText(g, call.args[0]);
     return { reg: g.e.constant(g.opts.resolveKaddr?.(name) ?? 0n) };
   },
 };
@@ -138,14 +139,31 @@ const cgroupid: FnBuiltin = {
   type(call, t) {
     nargs(call, t, 1);
     const path = t.literalString(call.args[0], 'cgroupid', call.loc);
-    if (t.opts.resolveCgroupId && t.opts.resolveCgroupId(path) === undefined) t.error(call.loc, `cgroupid: cannot resolve cgroup path '${path}'`);
+    if (cgroupIdOf(t.opts, path) === undefined) t.error(call.loc, `cgroupid: cannot resolve cgroup path '${path}'`);
     return u64;
   },
   emit(call, g) {
-    const path = (call.args[0] as { value: string }).value;
-    return { reg: g.e.constant(g.opts.resolveCgroupId?.(path) ?? 0n) };
+    const path = literalText(g, call.args[0]);
+    return { reg: g.e.constant(cgroupIdOf(g.opts, path) ?? 0n) };
   },
 };
+
+/** The text of a string literal or positional parameter the type rule accepted. */
+function literalText(g: GenCtx, e: Expr): string {
+  if (e.kind === 'Positional') return g.opts.positional[e.index - 1] ?? '';
+  return e.kind === 'Str' ? e.value : '';
+}
+
+/** A cgroup v2 id is the inode number of its directory; callers may resolve it their own way. */
+function cgroupIdOf(opts: CompileOptions, path: string): bigint | undefined {
+  if (opts.resolveCgroupId) return opts.resolveCgroupId(path);
+  try {
+    const st = statSync(path, { bigint: true });
+    return st.isDirectory() ? st.ino : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const cgroupPath: FnBuiltin = {
   names: ['cgroup_path'],

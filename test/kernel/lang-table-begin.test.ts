@@ -119,6 +119,7 @@ const cases: Case[] = [
   { name: 'script file with a shebang line', prog: '#!/usr/bin/env bpftrace\n// comment\nBEGIN { printf("from a file\\n"); exit(); }', file: true, bt: true, expect: 'Attaching 1 probe...\nfrom a file\n\n\n' },
   { name: 'script file with #include, #define and a struct', prog: '#!/usr/bin/env bpftrace\n#include <linux/types.h>\n#define N 4\nstruct pt { int x; int y; }\nBEGIN { printf("%d %d\\n", N, sizeof(struct pt)); exit(); }', file: true, bt: true, expect: 'Attaching 1 probe...\n4 8\n\n\n' },
   { name: 'script file with positional parameters', prog: 'BEGIN { printf("%s %d\\n", str($1), $2 + 1); exit(); }', positional: ['abc', '41'], file: true, bt: true, expect: 'Attaching 1 probe...\nabc 42\n\n\n' },
+  { name: 'cgroupid', prog: 'BEGIN { printf("%d\\n", cgroupid("/sys/fs/cgroup/unified")); exit(); }', bt: true, expect: 'Attaching 1 probe...\n1\n\n\n' },
   { name: 'str of zero is empty', prog: 'BEGIN { printf("[%s]\\n", str(0)); exit(); }', bt: true, expect: 'Attaching 1 probe...\n[]\n\n\n' },
 ];
 

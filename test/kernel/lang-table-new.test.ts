@@ -38,6 +38,11 @@ const cases: Case[] = [
   { name: 'func in a uprobe', prog: 'uprobe:$WL:main { printf("%s\\n", func); }', workload: ['getppid', '1'], expect: 'Attaching 1 probe...\nmain\n\n\n' },
   { name: 'let and for in a tracepoint', prog: 'tracepoint:syscalls:sys_enter_write /comm == "bpfkit_wl"/ { let $n = 0; for ($i : 0..4) { if ((args.count >> $i) & 1) { $n++; } } @bits[$n] = count(); }', workload: ['write', '2', '7', 'write', '3', '8'], expect: 'Attaching 1 probe...\n\n\n@bits[3]: 2\n@bits[1]: 3\n' },
   { name: 'config max_strlen on user strings', prog: 'config = { max_strlen = 6 }\ntracepoint:syscalls:sys_enter_openat /comm == "bpfkit_wl" && args.flags == 0/ { @[str(args.filename)] = count(); }', workload: ['open', '/etc/hostname', '2'], expect: 'Attaching 1 probe...\n\n\n@[/etc/]: 2\n' },
+  { name: 'bitfields of a user struct', prog: 'struct w { char pad[32]; unsigned int lo:4; unsigned int hi:4; unsigned int rest:24; }\ntracepoint:syscalls:sys_enter_write /comm == "bpfkit_wl"/ { $p = (struct w *)args; printf("%d %d %d\\n", $p->lo, $p->hi, $p->rest); }', workload: ['write', '1', '4660'], expect: 'Attaching 1 probe...\n4 3 18\n\n\n' },
+  { name: 'len of an array', prog: 'BEGIN { printf("%d %d\\n", len(pton("::1")), len(pton("1.2.3.4"))); exit(); }', expect: 'Attaching 1 probe...\n16 4\n\n\n' },
+  { name: 'debugf goes to stderr', prog: 'BEGIN { debugf("dbg %d", 7); exit(); }', expect: 'Attaching 1 probe...\n\n\n', stderr: 'DEBUG: dbg 7\n' },
+  { name: 'strerror as a map key', prog: 'BEGIN { @e[strerror(1)] = 1; exit(); }', expect: 'Attaching 1 probe...\n\n\n@e[Operation not permitted]: 1\n' },
+  { name: 'for over a map, reading keys and values', prog: 'BEGIN { @m["a"] = 1; for ($kv : @m) { printf("%s %d\\n", $kv.0, $kv.1); } exit(); }', expect: 'Attaching 1 probe...\na 1\n\n\n@m[a]: 1\n' },
 ];
 
 runTable('lang newer programs', cases, { concurrency: 3 });

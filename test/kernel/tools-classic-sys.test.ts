@@ -140,7 +140,7 @@ test('undump: data read from a UNIX stream socket', { skip: root }, async () => 
 
 test('threadsnoop: pthread_create() with the thread\'s start function', { skip: root }, async () => {
   // The workload stays a moment after its threads, so their start function can be symbolized.
-  const w = await heldReady(toolWorkload(), ['threads', '2', 'usleep', '500000']);
+  const w = await heldReady(toolWorkload(), ['threads', '2', 'usleep', '2000000']);
   const r = await runTool('threadsnoop', [], { work: () => release(w) });
   assert.equal(r.lines[0], 'TIME(ms)   PID    COMM             FUNC');
   const mine = r.lines.filter((l) => cols(l)[1] === String(w.pid));
