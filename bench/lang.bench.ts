@@ -172,12 +172,17 @@ async function throughput(rows: Row[]): Promise<void> {
     // Climb from half the overload drain rate; the last rate without loss wins.
     let burst = Math.max(10, Math.round(o.rate * 0.5 * 0.0011));
     let zeroLoss = 0;
-    for (let step = 0; step < (quick ? 3 : 6); step++) {
+    for (let step = 0; step < (quick ? 3 : 8); step++) {
       const r = await printfRun(tool, paced(pacedN, burst), pacedN);
       log(`${tool} paced burst ${burst}: ${r.delivered} delivered, ${r.lost} lost, ${r.missing} missing, ${r.rate.toFixed(0)}/s`);
       if (r.lost || r.missing) break;
-      zeroLoss = Math.max(zeroLoss, r.rate);
-      burst = Math.round(burst * 1.3);
+      // A rate that no longer grows with the bursts is the workload's limit, not the tracer's.
+      if (r.rate < zeroLoss * 1.05) {
+        zeroLoss = Math.max(zeroLoss, r.rate);
+        break;
+      }
+      zeroLoss = r.rate;
+      burst = Math.round(burst * 1.4);
     }
     best.set(tool, zeroLoss);
   }

@@ -3,7 +3,7 @@
 // tracers driven around a workload, and the kernel's own run-time counters of
 // the programs a tracer loaded.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileC, repoRoot } from '../../test/lib/fixtures.js';
 
@@ -129,6 +129,23 @@ export function progStats(pid: number, progType = 5): ProgStats {
   return { runTimeNs, runCnt };
 }
 
+/** How many perf event fds process `pid` holds. */
+export function perfEventFds(pid: number): number {
+  let n = 0;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:[perf_event]') n++;
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  } catch {
+    // Exited.
+  }
+  return n;
+}
+
 export interface TracerOpts {
   env?: NodeJS.ProcessEnv;
   flags?: string[];
@@ -190,15 +207,29 @@ export class Tracer {
     return this.child.pid!;
   }
 
-  /** Resolves once the banner is out (plus `settleMs`, since bpftrace prints it before attaching). */
-  async attached(timeoutMs = 20_000, settleMs = 200): Promise<void> {
-    const t = sleep(timeoutMs).then(() => {
-      throw new Error(`${this.tool} did not attach: ${this.stderr.trim().split('\n').pop()}`);
+  /**
+   * Resolves once the banner is out and the tracer holds `perfEvents` perf
+   * event fds (how both tools attach tracepoints): bpftrace prints its banner
+   * before attaching, and with a big map to create that can take a while.
+   */
+  async attached(perfEvents = 1, timeoutMs = 20_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const t = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.tool} did not attach: ${this.stderr.trim().split('\n').pop()}`)), timeoutMs);
     });
-    await Promise.race([this.banner, t, this.exited.then(() => {
+    const exited = this.exited.then(() => {
       throw new Error(`${this.tool} exited before attaching: ${this.stderr.trim().split('\n').pop()}`);
-    })]);
-    await sleep(settleMs);
+    });
+    const ready = (async () => {
+      await this.banner;
+      while (perfEventFds(this.pid) < perfEvents) await sleep(10);
+    })();
+    try {
+      await Promise.race([ready, t, exited]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await sleep(50);
   }
 
   /**
