@@ -80,7 +80,8 @@ const buf: FnBuiltin = {
       const lt = t.typeOf(call.args[1]);
       if (!isInt(lt)) t.error(call.loc, `buf() only supports integer arguments (${tyName(lt)} provided)`);
       // A length known only at run time reads up to the string size, as bpftrace does.
-      size = c === undefined ? t.opts.maxStrlen : Number(c);
+      const own = a.k === 'array' || a.k === 'str' ? a.size : Infinity;
+      size = Math.min(c === undefined ? t.opts.maxStrlen : Number(c), own);
       if (size < 0) t.error(call.loc, 'buf() length must not be negative');
     } else if (!size) t.error(call.loc, 'buf() needs a length argument when the first argument is a pointer');
     if (size > 1024) size = 1024;

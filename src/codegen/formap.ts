@@ -103,18 +103,112 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   // `$kv` is scoped to its loop, and other loops may use the name otherwise.
   const kvTy = g.typeOf(s.map);
   if (kvTy.k !== 'tuple') throw new CodegenError(s.loc, `internal: $${s.var} of a for loop is not a tuple`);
+  let kvMem!: Mem;
+  emitCallbackLoop(g, {
+    loc: s.loc,
+    text: `for ($${s.var} : @${info.name})`,
+    loopVar: s.var,
+    body: s.body,
+    ctxReg: A.R4,
+    reserve: (caller) => {
+      kvMem = caller.scratch(kvTy.size);
+    },
+    call: (caller, ld, spill) => {
+      caller.mapFd(A.R1, info.name);
+      caller.emit(ld, A.mov64Reg(A.R3, A.R10), A.alu64Imm('add', A.R3, spill), A.mov64Imm(A.R4, 0));
+      caller.call('for_each_map_elem');
+    },
+    // The callback: long cb(map, key, value, ctx).
+    enter: (cb) => {
+      const key = cb.vreg();
+      cb.set(key, A.R2);
+      const value = cb.vreg();
+      cb.set(value, A.R3);
+      cb.copy(cb.offset(kvMem, kvTy.offsets[0]), { base: 'ptr', v: key, off: 0 }, kvTy.elems[0].size);
+      const valMem = cb.offset(kvMem, kvTy.offsets[1]);
+      if (info.agg === 'none') {
+        cb.copy(valMem, { base: 'ptr', v: value, off: 0 }, kvTy.elems[1].size);
+        cb.free(value);
+      } else {
+        cb.free(value);
+        const total = allCpus(g, cb, info, key);
+        cb.get(total, A.R0);
+        cb.store('dw', valMem, 0, A.R0);
+        cb.free(total);
+      }
+      cb.free(key);
+      return { mem: kvMem };
+    },
+  });
+}
 
+/**
+ * `for ($i : a..b)` over a range the verifier cannot walk iteration by
+ * iteration (bounds known only at run time, or many iterations): the body
+ * becomes a bpf_loop callback, called b - a times with the index; `$i` is
+ * a + index. Nothing runs when b <= a.
+ */
+export function emitForRange(g: ForMapHost, s: AST.ForRange, startV: VReg, endV: VReg): void {
+  let startSlot!: Mem;
+  emitCallbackLoop(g, {
+    loc: s.loc,
+    text: `for ($${s.var} : ..)`,
+    loopVar: s.var,
+    body: s.body,
+    ctxReg: A.R2,
+    reserve: (caller) => {
+      startSlot = caller.scratch(8);
+    },
+    call: (caller, ld, spill) => {
+      const some = caller.newLabel('rng');
+      caller.get(startV, A.R0);
+      caller.store('dw', startSlot, 0, A.R0);
+      caller.get(endV, A.R1);
+      caller.emit(A.alu64Reg('sub', A.R1, A.R0), A.jmpImm('jsgt', A.R1, 0, some), A.mov64Imm(A.R1, 0));
+      caller.label(some);
+      caller.emit(ld, A.mov64Reg(A.R3, A.R10), A.alu64Imm('add', A.R3, spill), A.mov64Imm(A.R4, 0));
+      caller.call('loop');
+    },
+    // The callback: long cb(u32 index, void *ctx).
+    enter: (cb) => {
+      const i = cb.vreg();
+      cb.load('dw', A.R0, startSlot);
+      cb.emit(A.alu64Reg('add', A.R0, A.R1));
+      cb.set(i, A.R0);
+      return { reg: i };
+    },
+  });
+}
+
+interface CallbackLoop {
+  loc: AST.Loc;
+  /** How the callback is labelled in disassembly and verifier messages. */
+  text: string;
+  loopVar: string;
+  body: AST.Block;
+  /** The callback argument register that carries callback_ctx. */
+  ctxReg: number;
+  /** Reserves the caller scratch the loop's own inputs need (before the shared slots). */
+  reserve(caller: Emitter): void;
+  /** Emits the helper call; `ld` loads the callback's address into r2, `spill` is callback_ctx's stack offset. */
+  call(caller: Emitter, ld: A.Insn, spill: number): void;
+  /** The callback's prologue, once r9 and r6 are restored: returns the loop variable's home in the callback. */
+  enter(cb: Emitter): Operand;
+}
+
+/** The part every callback loop shares: frames, shared variables, break/continue/leave. */
+function emitCallbackLoop(g: ForMapHost, l: CallbackLoop): void {
   const caller = g.e;
   const n = g.subprogs.length;
   const prefix = `fm${n}_`;
   const entry = `${prefix}cb`;
-  const { mentioned, written } = loopVars(s.body);
-  mentioned.delete(s.var);
+  const { mentioned, written } = loopVars(l.body);
+  mentioned.delete(l.loopVar);
   const shared: { name: string; outer: VReg; slot: Mem }[] = [];
-  // $kv, the return flag and the exchange slots are the last scratch the
-  // caller holds, so the callback's own scratch starts after them and
-  // overlaps nothing live.
-  const kvMem = caller.scratch(kvTy.size);
+  // The loop's inputs, the return flag and the exchange slots are the last
+  // scratch the caller holds, so the callback's own scratch starts after
+  // them and overlaps nothing live.
+  l.reserve(caller);
   const flag = caller.scratch(8);
   for (const name of mentioned) {
     const vi = g.varInfo(name);
@@ -131,11 +225,9 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   }
   const spill = caller.stackAlloc(16);
   caller.emit(A.stx('dw', A.R10, spill, SCRATCH), A.stx('dw', A.R10, spill + 8, CTX));
-  caller.mapFd(A.R1, info.name);
   const ld = A.ldFunc(A.R2, entry);
-  ld.comment = `for ($${s.var} : @${info.name})`;
-  caller.emit(ld, A.mov64Reg(A.R3, A.R10), A.alu64Imm('add', A.R3, spill), A.mov64Imm(A.R4, 0));
-  caller.call('for_each_map_elem');
+  ld.comment = l.text;
+  l.call(caller, ld, spill);
   for (const v of shared) {
     if (!written.has(v.name)) continue;
     caller.load('dw', A.R0, v.slot);
@@ -144,30 +236,13 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   caller.load('dw', A.R0, flag);
   caller.emit(A.jmpImm('jne', A.R0, 0, g.exitLabel));
 
-  // The callback: long cb(map, key, value, ctx).
   const cont = cb.newLabel('next');
   const brk = cb.newLabel('stop');
   const leave = cb.newLabel('leave');
   cb.label(entry);
-  cb.at(s.loc, `for ($${s.var} : @${info.name})`, () => {
-    cb.emit(A.ldx('dw', SCRATCH, A.R4, 0), A.ldx('dw', CTX, A.R4, 8));
-    const key = cb.vreg();
-    cb.set(key, A.R2);
-    const value = cb.vreg();
-    cb.set(value, A.R3);
-    cb.copy(cb.offset(kvMem, kvTy.offsets[0]), { base: 'ptr', v: key, off: 0 }, kvTy.elems[0].size);
-    const valMem = cb.offset(kvMem, kvTy.offsets[1]);
-    if (info.agg === 'none') {
-      cb.copy(valMem, { base: 'ptr', v: value, off: 0 }, kvTy.elems[1].size);
-      cb.free(value);
-    } else {
-      cb.free(value);
-      const total = allCpus(g, cb, info, key);
-      cb.get(total, A.R0);
-      cb.store('dw', valMem, 0, A.R0);
-      cb.free(total);
-    }
-    cb.free(key);
+  const home = cb.at(l.loc, l.text, () => {
+    cb.emit(A.ldx('dw', SCRATCH, l.ctxReg, 0), A.ldx('dw', CTX, l.ctxReg, 8));
+    return l.enter(cb);
   });
   const inner = shared.map((v) => {
     const r = cb.vreg();
@@ -177,21 +252,21 @@ export function emitForMap(g: ForMapHost, s: AST.ForMap): void {
   });
 
   const saved = [g.e, g.exitLabel] as const;
-  const outerKv = g.varInfo(s.var)?.home;
+  const outerVar = g.varInfo(l.loopVar)?.home;
   g.e = cb;
   g.exitLabel = leave;
   shared.forEach((v, i) => g.setVarHome(v.name, { reg: inner[i] }));
-  g.setVarHome(s.var, { mem: kvMem });
+  g.setVarHome(l.loopVar, home);
   cb.loops.push({ brk, cont });
   try {
-    g.block(s.body);
+    g.block(l.body);
   } finally {
     [g.e, g.exitLabel] = saved;
     for (const v of shared) g.setVarHome(v.name, { reg: v.outer });
-    if (outerKv) g.setVarHome(s.var, outerKv);
+    if (outerVar) g.setVarHome(l.loopVar, outerVar);
   }
   cb.loops.pop();
-  cb.at(s.loc, `end of for ($${s.var} : @${info.name})`, () => {
+  cb.at(l.loc, `end of ${l.text}`, () => {
     // r1 carries the return value past the write-back, which uses r0. The
     // body falls through into `continue`; unused paths are pruned.
     const ret = cb.newLabel('ret');

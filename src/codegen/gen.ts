@@ -10,9 +10,11 @@ import { EVENT_HEADER, keyLayout, mapKeySize, mapValueSize, type EventSpec, type
 import { ctypeToTy, isScalar, type CType, type Ty } from '../analysis/types.js';
 import { foldConst, type ProbeTypes } from '../analysis/check.js';
 import { CTX, Emitter, SCRATCH, sizeName, type Mem, type VReg } from './emitter.js';
-import { appendCallbacks, emitForMap, type Subprog } from './formap.js';
+import { appendCallbacks, emitForMap, emitForRange, type Subprog } from './formap.js';
 
 export const SCRATCH_MAP = '__scratch';
+/** Ranges with constant bounds up to this many iterations are plain loops; longer ones use bpf_loop. */
+const INLINE_RANGE = 256n;
 /** BPF_COMPLEXITY_LIMIT_INSNS: the most instructions a (privileged) program may have. */
 export const MAX_INSNS = 1_000_000;
 export const RINGBUF_MAP = '__events';
@@ -189,6 +191,16 @@ export class ProbeGen implements GenCtx {
         if (!isScalar(this.pt.vars.get(s.var)!)) throw new CodegenError(s.loc, 'internal: range variable not scalar');
         const endV = this.int(s.end);
         const startV = this.int(s.start);
+        const lo = this.constValue(s.start);
+        const hi = this.constValue(s.end);
+        if (lo === undefined || hi === undefined || hi - lo > INLINE_RANGE) {
+          // The verifier walks an inline loop once per iteration: past a few
+          // hundred (or with bounds it cannot know) it gives up, bpf_loop does not.
+          emitForRange(this, s, startV, endV);
+          e.free(startV);
+          e.free(endV);
+          return;
+        }
         e.get(startV, A.R0);
         this.varSet(home, A.R0);
         e.free(startV);

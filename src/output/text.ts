@@ -14,9 +14,10 @@ export function keyPartText(v: Value, ctx: LeafContext, sep = ', '): string {
   return v.kind === 'tuple' ? v.items.map((i) => valueText(i, ctx)).join(sep) : valueText(v, ctx);
 }
 
-function keyText(name: string, key: Value[], symbolizer: Symbolizer | undefined): string {
+function keyText(name: string, key: Value[], ctx: LeafContext): string {
   if (key.length === 0) return name;
-  const ctx: LeafContext = { inKey: true, symbolizer };
+  // One key part is the common case, and maps can have 100k entries.
+  if (key.length === 1) return `${name}[${keyPartText(key[0], ctx)}]`;
   return `${name}[${key.map((k) => keyPartText(k, ctx)).join(', ')}]`;
 }
 
@@ -72,7 +73,8 @@ function row(label: string, count: string, bar: number): string {
 export function mapText(map: MapSnapshot, top = 0, div = 0, opts: TextOptions = {}): string {
   const d = BigInt(div === 0 ? 1 : div);
   const ordered = orderEntries(map);
-  const key = (e: MapEntry<unknown>) => keyText(map.name, e.key, opts.symbolizer);
+  const keyCtx: LeafContext = { inKey: true, symbolizer: opts.symbolizer };
+  const key = (e: MapEntry<unknown>) => keyText(map.name, e.key, keyCtx);
   switch (map.kind) {
     case 'count': case 'sum': case 'min': case 'max': {
       const shown = takeTop(ordered as MapEntry<bigint>[], top);

@@ -44,6 +44,8 @@ const cases: Case[] = [
   { name: 'uprobe with func and arg0', prog: 'uprobe:$WL:main { printf("%d\\n", arg0); }', workload: ['getppid', '1'], bt: true, expect: 'Attaching 1 probe...\n3\n\n\n' },
   { name: 'uretprobe retval', prog: 'uretprobe:$WL:main { printf("%d\\n", retval); }', workload: ['getppid', '1'], bt: true, expect: 'Attaching 1 probe...\n0\n\n\n' },
   { name: 'nsecs deltas', prog: 'tracepoint:syscalls:sys_enter_clock_nanosleep /comm == "bpfkit_wl"/ { @s = nsecs; } tracepoint:syscalls:sys_exit_clock_nanosleep /comm == "bpfkit_wl"/ { printf("%d\\n", nsecs - @s >= 1000000); delete(@s); }', workload: ['nanosleep', '1', '1000'], bt: true, expect: 'Attaching 2 probes...\n1\n\n\n\n' },
+  { name: 'print of a struct value', prog: 'struct ts { long sec; long nsec; }\ntracepoint:syscalls:sys_enter_clock_nanosleep /comm == "bpfkit_wl"/ { print(*((struct ts *)args->rqtp)); }', workload: ['nanosleep', '1', '1500'], bt: true, expect: 'Attaching 1 probe...\n{ .sec = 0, .nsec = 1500000 }\n\n\n' },
+  { name: 'struct value in a map', prog: 'struct ts { long sec; long nsec; }\ntracepoint:syscalls:sys_enter_clock_nanosleep /comm == "bpfkit_wl"/ { @t = *((struct ts *)args->rqtp); }', workload: ['nanosleep', '1', '1500'], bt: true, expect: 'Attaching 1 probe...\n\n\n@t: { .sec = 0, .nsec = 1500000 }\n' },
   { name: 'BPFTRACE_STRLEN limits user strings', prog: 'tracepoint:syscalls:sys_enter_openat /comm == "bpfkit_wl" && args->flags == 0/ { @[str(args->filename)] = count(); }', workload: ['open', '/etc/hostname', '2'], env: {"BPFTRACE_STRLEN":"6"}, bt: true, expect: 'Attaching 1 probe...\n\n\n@[/etc/]: 2\n' },
 ];
 
