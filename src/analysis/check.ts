@@ -141,6 +141,7 @@ export class Checker implements TypeCtx {
         if (!m) this.error(s.map.loc, `Undefined map: @${s.map.name}`);
         if (s.map.keys) this.error(s.map.loc, 'for loops iterate over a whole map: remove the key');
         m.used = true;
+        m.iterated = true;
         const key = m.keys ? (m.keys.length === 1 ? m.keys[0] : tupleTy(m.keys)) : u64;
         const kv = tupleTy([key, this.mapReadType(m)]);
         // The loop's own element type, for codegen (formap.ts homes $kv per loop).

@@ -132,6 +132,7 @@ export const LinkCreateAttr = {
   targetBtfId: 16,
   perfEventCookie: 16,
   kprobeMultiFlags: 16, kprobeMultiCnt: 20, kprobeMultiSyms: 24, kprobeMultiAddrs: 32, kprobeMultiCookies: 40,
+  uprobeMultiPath: 16, uprobeMultiOffsets: 24, uprobeMultiRefCtrOffsets: 32, uprobeMultiCookies: 40, uprobeMultiCnt: 48, uprobeMultiFlags: 52, uprobeMultiPid: 56,
   tracingTargetBtfId: 16, tracingCookie: 24,
 } as const;
 

@@ -228,6 +228,36 @@ export function hasKprobeMulti(): boolean {
   });
 }
 
+/**
+ * uprobe_multi links (6.6). Asked to attach in a file that does not exist: a
+ * kernel that has them fails the path lookup (ENOENT), one without rejects
+ * the attach type (EINVAL) or has no uprobes (EOPNOTSUPP).
+ */
+export function hasUprobeMulti(): boolean {
+  return once('uprobe-multi', () => {
+    const r = tryLoad({ type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_UPROBE_MULTI, insns: assemble(RET0).bytes, name: 'probe_umulti' });
+    if (r.fd < 0) return false;
+    try {
+      const path = cString('/nonexistent/bpfkit-feature-probe');
+      const offsets = Buffer.alloc(8);
+      const a = new Attr()
+        .u32(LinkCreateAttr.progFd, r.fd)
+        .u32(LinkCreateAttr.attachType, AttachType.TRACE_UPROBE_MULTI)
+        .ptr(LinkCreateAttr.uprobeMultiPath, path)
+        .ptr(LinkCreateAttr.uprobeMultiOffsets, offsets)
+        .u32(LinkCreateAttr.uprobeMultiCnt, 1);
+      const res = bpfTry(BpfCmd.LINK_CREATE, a.buf);
+      if (res >= 0) {
+        close(res);
+        return true;
+      }
+      return res === -errno.ENOENT;
+    } finally {
+      close(r.fd);
+    }
+  });
+}
+
 /** BEGIN/END the way bpfkit runs them: a raw tracepoint program executed by BPF_PROG_TEST_RUN. */
 export function hasRawTracepointTestRun(): boolean {
   return once('raw-tp-run', () => {
@@ -280,7 +310,7 @@ export function hasHardwarePmu(): boolean {
 }
 
 /** Feature names as `requireFeature` and NotSupportedError use them. */
-export type FeatureName = 'kprobe' | 'uprobe' | 'fentry' | 'fexit' | 'ringbuf' | 'kprobe_multi' | 'hardware' | 'perf_link' | 'map_batch' | 'raw_tracepoint' | 'btf';
+export type FeatureName = 'kprobe' | 'uprobe' | 'fentry' | 'fexit' | 'ringbuf' | 'kprobe_multi' | 'uprobe_multi' | 'hardware' | 'perf_link' | 'map_batch' | 'raw_tracepoint' | 'btf';
 
 const FEATURE_TESTS: Record<FeatureName, [() => boolean, string]> = {
   kprobe: [hasKprobes, 'kprobes are not available: this kernel has no kprobe PMU (built without CONFIG_KPROBES)'],
@@ -289,6 +319,7 @@ const FEATURE_TESTS: Record<FeatureName, [() => boolean, string]> = {
   fexit: [hasFexit, 'fexit/kretfunc probes are not available: the kernel refuses BPF tracing programs here'],
   ringbuf: [() => hasMapType(MapType.RINGBUF), 'BPF ring buffers are not available (kernel older than 5.8)'],
   kprobe_multi: [hasKprobeMulti, 'kprobe_multi links are not available'],
+  uprobe_multi: [hasUprobeMulti, 'uprobe_multi links are not available'],
   hardware: [hasHardwarePmu, 'hardware events are not available: this machine has no hardware PMU'],
   perf_link: [hasPerfLink, 'bpf links for perf events are not available (kernel older than 5.15)'],
   map_batch: [hasMapBatch, 'batch map operations are not available (kernel older than 5.6)'],

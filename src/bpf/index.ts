@@ -9,8 +9,8 @@ export { numPossibleCpus, onlineCpus, pageSize, parseCpuList, possibleCpus } fro
 export { NotSupportedError } from './errors.js';
 export { closeAll, installExitHandlers, trackFd, trackResource, tracked, untrackFd } from './fds.js';
 export * from './features.js';
-export { attachKprobeMulti, attachPerfEvent, attachRawTracepoint, attachTracing, KPROBE_MULTI_RETURN, Link } from './link.js';
-export type { KprobeMultiOptions, LinkInfoResult, LinkKind, PerfAttachOptions, ProgRef, TracingAttachOptions } from './link.js';
+export { attachKprobeMulti, attachPerfEvent, attachRawTracepoint, attachTracing, attachUprobeMulti, KPROBE_MULTI_RETURN, Link, UPROBE_MULTI_RETURN } from './link.js';
+export type { KprobeMultiOptions, UprobeMultiOptions, LinkInfoResult, LinkKind, PerfAttachOptions, ProgRef, TracingAttachOptions } from './link.js';
 export { BpfMap, isPerCpuMapType, MapFlag, MapType, mapTypeName, u32Key, u64Key, UpdateFlag } from './map.js';
 export type { MapInfoResult, MapSpec } from './map.js';
 export * from './perf.js';

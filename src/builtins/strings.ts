@@ -6,6 +6,7 @@ import type { Call } from '../lang/ast.js';
 import { intTy, isInt, kindName, strTy, tyName, u64, type Ty } from '../analysis/types.js';
 import type { FnBuiltin, GenCtx } from './registry.js';
 import { argCount, intArg } from './args.js';
+import { STR_CANON } from '../analysis/resources.js';
 
 const nargs = argCount;
 
@@ -58,11 +59,23 @@ const str: FnBuiltin = {
       e.label(big + 'z');
     } else {
       // probe_read_str stops at the NUL and leaves the rest of the buffer as
-      // earlier events left it; zeroing first keeps the value canonical, so
-      // it can serve as a map key in place and equal strings compare equal.
-      e.zero(m, out.size);
+      // earlier events left it. Strings are kept zero from the NUL to their
+      // 64th byte (to the end when longer; see strBuckets): zeroing 64 bytes
+      // is a few stores, and only long strings pay for zeroing the whole
+      // buffer and reading again.
+      const head = Math.min(out.size, STR_CANON);
+      e.zero(m, head);
       e.get(p, A.R3);
       g.probeRead(m, out.size, A.R3, user, true);
+      if (out.size > head) {
+        const fits = e.newLabel('sfit');
+        e.load('b', A.R0, m, head - 1);
+        e.emit(A.jmpImm('jeq', A.R0, 0, fits));
+        e.zero(e.offset(m, head), out.size - head);
+        e.get(p, A.R3);
+        g.probeRead(m, out.size, A.R3, user, true);
+        e.label(fits);
+      }
     }
     e.free(p);
     return { mem: m };

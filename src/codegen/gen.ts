@@ -6,7 +6,7 @@ import type * as AST from '../lang/ast.js';
 import type { Call, Expr, Stmt } from '../lang/ast.js';
 import type { ProbeTarget } from '../probes/provider.js';
 import type { CompileOptions, GenCtx, Operand, Registry } from '../builtins/registry.js';
-import { EVENT_HEADER, keyLayout, mapKeySize, mapValueSize, type EventSpec, type MapInfo, type Resources } from '../analysis/resources.js';
+import { EVENT_HEADER, keyLayout, mapKeySize, mapParts, mapValueSize, STR_CANON, strBuckets, type EventSpec, type MapInfo, type Resources } from '../analysis/resources.js';
 import { ctypeToTy, isScalar, type CType, type Ty } from '../analysis/types.js';
 import { foldConst, type ProbeTypes } from '../analysis/check.js';
 import { CTX, Emitter, SCRATCH, sizeName, type Mem, type VReg } from './emitter.js';
@@ -901,13 +901,17 @@ export class ProbeGen implements GenCtx {
   /** Builds the BPF key for `@m[k...]` in scratch; `extra` appends a bucket index (hist/lhist). */
   mapKey(m: AST.MapRef, info: MapInfo, extra?: VReg): Mem {
     const e = this.e;
-    const size = mapKeySize(info);
+    const sb = strBuckets(info);
+    const size = sb ? sb.strOff + sb.size : mapKeySize(info);
     const only = !extra && m.keys?.length === 1 ? m.keys[0] : undefined;
     if (only?.kind === 'Call' && only.name === 'str' && this.typeOf(only).size === size) {
       // str() yields a fresh zero-padded buffer of exactly the key's size:
       // using it in place saves zeroing and copying up to max_strlen bytes.
       const src = this.expr(only);
-      if ('mem' in src) return src.mem;
+      if ('mem' in src) {
+        if (!sb) this.canonicalStr(src.mem, size);
+        return src.mem;
+      }
       e.free(src.reg);
     }
     const key = e.scratch(size);
@@ -915,24 +919,91 @@ export class ProbeGen implements GenCtx {
       e.storeImm('dw', key, 0, 0);
     } else {
       const layout = keyLayout(info);
-      e.zero(key, layout.size);
+      const base = sb?.base ?? 0;
+      // A bucketed string is copied by copyStr, which leaves its tail as the bucket needs it.
+      e.zero(key, sb ? sb.strOff : layout.size);
       m.keys.forEach((k, i) => {
         const src = this.expr(k);
-        this.storeValue(e.offset(key, layout.offsets[i]), src, this.typeOf(k), layout.elems[i].size, layout.elems[i]);
+        const at = e.offset(key, base + layout.offsets[i]);
+        const to = layout.elems[i];
+        const from = this.typeOf(k);
+        if (to.k === 'str' && to.size > STR_CANON && 'mem' in src) {
+          if (sb && i === layout.elems.length - 1) this.copyStr(at, src.mem, Math.min(from.size, to.size), to.size);
+          else {
+            this.storeValue(at, src, from, to.size, to);
+            this.canonicalStr(at, to.size);
+          }
+        } else this.storeValue(at, src, from, to.size, to);
         if ('reg' in src) e.free(src.reg);
       });
     }
     if (extra) {
       e.get(extra, A.R0);
-      e.store('dw', key, size - 8, A.R0);
+      e.store('dw', key, sb ? 0 : size - 8, A.R0);
     }
     return key;
   }
 
+  /**
+   * Makes a string buffer zero from its NUL to its end. Strings are only kept
+   * zero to their 64th byte when shorter (see strBuckets); a key the kernel
+   * hashes whole needs the rest zero too.
+   */
+  private canonicalStr(m: Mem, size: number): void {
+    if (size <= STR_CANON) return;
+    const e = this.e;
+    const done = e.newLabel('canon');
+    e.load('b', A.R0, m, STR_CANON - 1);
+    e.emit(A.jmpImm('jne', A.R0, 0, done));
+    e.zero(e.offset(m, STR_CANON), size - STR_CANON);
+    e.label(done);
+  }
+
+  /** Copies a string of `n` bytes into a `size`-byte key slot, zero from its NUL to the end of its bucket. */
+  private copyStr(dst: Mem, src: Mem, n: number, size: number): void {
+    const e = this.e;
+    const head = Math.min(n, STR_CANON);
+    e.copy(dst, src, head);
+    if (head < STR_CANON) e.zero(e.offset(dst, head), Math.min(size, STR_CANON) - head);
+    // A string that fits in STR_CANON bytes lands in a bucket no longer than that.
+    if (n <= STR_CANON) return;
+    const short = e.newLabel('cshort');
+    e.load('b', A.R0, dst, STR_CANON - 1);
+    e.emit(A.jmpImm('jeq', A.R0, 0, short));
+    e.copy(e.offset(dst, STR_CANON), e.offset(src, STR_CANON), n - STR_CANON);
+    if (n < size) e.zero(e.offset(dst, n), size - n);
+    e.label(short);
+  }
+
+  /**
+   * r1 = the map for this key and r2 = the key's address. A bucketed map
+   * (strBuckets) picks its part by the string's length: the first bucket
+   * whose last byte is 0 holds it.
+   */
+  mapFdKey(info: MapInfo, key: Mem): void {
+    const e = this.e;
+    e.addr(key, A.R2);
+    const sb = strBuckets(info);
+    if (!sb) {
+      e.mapFd(A.R1, info.name);
+      return;
+    }
+    const parts = mapParts(info);
+    const done = e.newLabel('part');
+    for (let i = 0; i < parts.length - 1; i++) {
+      const next = e.newLabel('partn');
+      e.emit(A.ldx('b', A.R1, A.R2, sb.strOff + parts[i].strSize! - 1), A.jmpImm('jne', A.R1, 0, next));
+      e.mapFd(A.R1, parts[i].name);
+      e.emit(A.ja(done));
+      e.label(next);
+    }
+    e.mapFd(A.R1, parts[parts.length - 1].name);
+    e.label(done);
+  }
+
   mapLookup(info: MapInfo, key: Mem): VReg {
     const e = this.e;
-    e.mapFd(A.R1, info.name);
-    e.addr(key, A.R2);
+    this.mapFdKey(info, key);
     e.call('map_lookup_elem');
     const v = e.vreg();
     e.set(v, A.R0);
@@ -948,14 +1019,12 @@ export class ProbeGen implements GenCtx {
     e.emit(A.jmpImm('jne', A.R0, 0, got));
     const zero = e.scratch(mapValueSize(info));
     e.zero(zero, mapValueSize(info));
-    e.mapFd(A.R1, info.name);
-    e.addr(key, A.R2);
+    this.mapFdKey(info, key);
     e.addr(zero, A.R3);
     // BPF_NOEXIST: another CPU inserting the same key first must not be overwritten.
     e.emit(A.mov64Imm(A.R4, 1));
     e.call('map_update_elem');
-    e.mapFd(A.R1, info.name);
-    e.addr(key, A.R2);
+    this.mapFdKey(info, key);
     e.call('map_lookup_elem');
     e.emit(A.jmpImm('jeq', A.R0, 0, this.exitLabel));
     e.set(v, A.R0);
@@ -965,8 +1034,7 @@ export class ProbeGen implements GenCtx {
 
   mapUpdate(info: MapInfo, key: Mem, value: Mem): void {
     const e = this.e;
-    e.mapFd(A.R1, info.name);
-    e.addr(key, A.R2);
+    this.mapFdKey(info, key);
     e.addr(value, A.R3);
     e.emit(A.mov64Imm(A.R4, 0));
     e.call('map_update_elem');
@@ -1002,8 +1070,7 @@ export class ProbeGen implements GenCtx {
 
   mapDelete(info: MapInfo, key: Mem): void {
     const e = this.e;
-    e.mapFd(A.R1, info.name);
-    e.addr(key, A.R2);
+    this.mapFdKey(info, key);
     e.call('map_delete_elem');
     this.checkHelper('map_delete_elem', 1);
   }

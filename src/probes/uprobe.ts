@@ -10,8 +10,9 @@ import { basename, join } from 'node:path';
 import type { AttachPoint } from '../lang/ast.js';
 import { splitAttachPoint } from '../lang/attach.js';
 import { openUprobe } from '../bpf/perf.js';
-import { attachPerfEvent } from '../bpf/link.js';
-import { ProgType } from '../bpf/program.js';
+import { attachPerfEvent, attachUprobeMulti } from '../bpf/link.js';
+import { AttachType, ProgType } from '../bpf/program.js';
+import { hasUprobeMulti } from '../bpf/features.js';
 import { openElf, type Elf, type Sym } from '../symbols/elf.js';
 import { ldCache } from '../symbols/ldcache.js';
 import { isFileMapping, processMaps } from '../symbols/procmaps.js';
@@ -422,6 +423,25 @@ function makeUprobeProvider(kind: 'uprobe' | 'uretprobe', names: string[]): Prov
     attach(progFd, t, env) {
       const d = t.data as UprobeData;
       return attachPerfEvent(progFd, openUprobe(d.file, d.offset, { retprobe: d.retprobe, pid: env.pid ?? -1, refCtrOffset: d.refCtrOffset }));
+    },
+    // Probes in one file with the same program share one uprobe_multi link.
+    multiKey(t) {
+      if (!hasUprobeMulti()) return undefined;
+      const d = t.data as UprobeData;
+      return `${d.file}\0${d.retprobe ? 1 : 0}`;
+    },
+    multi: {
+      attachType: AttachType.TRACE_UPROBE_MULTI,
+      attach(progFd, targets, env) {
+        const ds = targets.map((t) => t.data as UprobeData);
+        return attachUprobeMulti(progFd, {
+          path: ds[0].file,
+          offsets: ds.map((d) => BigInt(d.offset)),
+          refCtrOffsets: ds.some((d) => d.refCtrOffset) ? ds.map((d) => BigInt(d.refCtrOffset ?? 0)) : undefined,
+          retprobe: ds[0].retprobe,
+          pid: env.pid,
+        });
+      },
     },
     list: (pattern, _verbose, env) => listUprobes(kind, pattern, env),
   };

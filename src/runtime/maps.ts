@@ -1,19 +1,50 @@
 // Reads a program's maps into output snapshots: per-CPU partial values are
 // merged here, hist/lhist buckets (one BPF key each) are regrouped per user key.
 import { BpfMap, MapType } from '../bpf/map.js';
-import { keyLayout, mapKeySize, mapValueSize, isPerCpu, type MapInfo } from '../analysis/resources.js';
+import { keyLayout, mapKeySize, mapParts, mapValueSize, isPerCpu, strBuckets, type MapInfo, type MapPart } from '../analysis/resources.js';
 import type { MapSnapshot, Value } from '../output/value.js';
 import { decode, readInt, type DecodeEnv } from './decode.js';
 
-export function createMap(info: MapInfo, maxEntries: number): BpfMap {
+/** One BPF map behind a bpftrace map (several for string-bucketed keys, see strBuckets). */
+export interface MapPartFd {
+  part: MapPart;
+  map: BpfMap;
+}
+
+export function createMaps(info: MapInfo, maxEntries: number): MapPartFd[] {
   const perCpu = isPerCpu(info);
-  return BpfMap.create({
-    type: perCpu ? MapType.PERCPU_HASH : MapType.HASH,
-    name: `AT_${info.name || '_'}`,
-    keySize: mapKeySize(info),
-    valueSize: mapValueSize(info),
-    maxEntries: info.agg === 'hist' || info.agg === 'lhist' ? maxEntries * 4 : maxEntries,
-  });
+  const parts = mapParts(info);
+  const made: MapPartFd[] = [];
+  try {
+    for (const part of parts) {
+      const suffix = part.strSize !== undefined && part.name !== info.name ? `_${part.strSize}` : '';
+      made.push({
+        part,
+        map: BpfMap.create({
+          type: perCpu ? MapType.PERCPU_HASH : MapType.HASH,
+          name: `AT_${(info.name || '_').slice(0, 11 - suffix.length)}${suffix}`,
+          keySize: part.keySize,
+          valueSize: mapValueSize(info),
+          maxEntries: info.agg === 'hist' || info.agg === 'lhist' ? maxEntries * 4 : maxEntries,
+        }),
+      });
+    }
+  } catch (e) {
+    for (const m of made) m.map.close();
+    throw e;
+  }
+  return made;
+}
+
+/** The key in keyLayout's order (hist/lhist index last) from a bucketed part's key. */
+function nominalKey(info: MapInfo, part: MapPart, key: Buffer): Buffer {
+  const sb = strBuckets(info);
+  if (!sb || part.strSize === undefined) return key;
+  const out = Buffer.alloc(mapKeySize(info));
+  key.copy(out, 0, sb.base, sb.strOff);
+  key.copy(out, sb.nominalOff, sb.strOff, sb.strOff + part.strSize);
+  if (sb.base) key.copy(out, out.length - 8, 0, 8);
+  return out;
 }
 
 // The key layout is worked out once per map read, not once per entry (100k
@@ -34,26 +65,34 @@ function perCpuSlots(map: BpfMap, value: Buffer): Buffer[] {
   return map.perCpu ? map.splitPerCpu(value) : [value];
 }
 
-export function readMap(info: MapInfo, map: BpfMap, env: DecodeEnv = {}): MapSnapshot {
+export function readMap(info: MapInfo, parts: MapPartFd[], env: DecodeEnv = {}): MapSnapshot {
   const name = `@${info.name}`;
   const signed = info.value.k === 'int' && info.value.signed;
   if (info.agg === 'count' || info.agg === 'sum') {
     // The common big map, read from packed batches in place: no Buffer per
     // entry or per CPU slot.
-    const slots = map.perCpu ? map.ncpus : 1;
-    const stride = map.valueStride;
     const entries: { key: Value[]; value: bigint }[] = [];
-    for (const b of map.dumpBatches()) {
-      for (let i = 0; i < b.count; i++) {
-        const at = i * map.fullValueSize;
-        let total = 0n;
-        for (let c = 0; c < slots; c++) total += signed ? b.values.readBigInt64LE(at + c * stride) : b.values.readBigUInt64LE(at + c * stride);
-        entries.push({ key: decodeKey(info, b.keys, env, i * map.keySize), value: total });
+    for (const { part, map } of parts) {
+      const slots = map.perCpu ? map.ncpus : 1;
+      const stride = map.valueStride;
+      const translate = part.strSize !== undefined;
+      for (const b of map.dumpBatches()) {
+        for (let i = 0; i < b.count; i++) {
+          const at = i * map.fullValueSize;
+          let total = 0n;
+          for (let c = 0; c < slots; c++) total += signed ? b.values.readBigInt64LE(at + c * stride) : b.values.readBigUInt64LE(at + c * stride);
+          const ko = i * map.keySize;
+          const key = translate
+            ? decodeKey(info, nominalKey(info, part, b.keys.subarray(ko, ko + map.keySize)), env)
+            : decodeKey(info, b.keys, env, ko);
+          entries.push({ key, value: total });
+        }
       }
     }
     return { name, kind: info.agg, signed, entries };
   }
-  const rows = map.dump();
+  const map = parts[0].map;
+  const rows = parts.flatMap(({ part, map: m }) => m.dump().map(([k, v]): [Buffer, Buffer] => [nominalKey(info, part, k), v]));
   switch (info.agg) {
     case 'min':
     case 'max': {
@@ -115,13 +154,19 @@ export function readMap(info: MapInfo, map: BpfMap, env: DecodeEnv = {}): MapSna
 }
 
 /** zero(): keeps the keys, resets the values. */
-export function zeroMap(map: BpfMap): void {
-  const zero = Buffer.alloc(map.fullValueSize);
-  for (const [k] of map.dump()) {
-    try {
-      map.update(k, zero);
-    } catch {
-      /* removed meanwhile */
+export function zeroMap(parts: MapPartFd[]): void {
+  for (const { map } of parts) {
+    const zero = Buffer.alloc(map.fullValueSize);
+    for (const [k] of map.dump()) {
+      try {
+        map.update(k, zero);
+      } catch {
+        /* removed meanwhile */
+      }
     }
   }
+}
+
+export function clearMap(parts: MapPartFd[]): void {
+  for (const { map } of parts) map.clear();
 }

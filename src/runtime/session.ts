@@ -15,7 +15,7 @@ import { EVENT_HEADER, type EventSpec, type MapInfo } from '../analysis/resource
 import { LOST_MAP, RINGBUF_MAP, SCRATCH_MAP } from '../codegen/gen.js';
 import { CompileError, type Diagnostic } from '../lang/diagnostics.js';
 import type { Loc } from '../lang/ast.js';
-import type { Attachment } from '../probes/provider.js';
+import type { Attachment, Provider } from '../probes/provider.js';
 import { findProvider } from '../probes/index.js';
 import type { MapSnapshot, Value } from '../output/value.js';
 import { decode, type DecodeEnv } from './decode.js';
@@ -23,7 +23,7 @@ import { KSTACK_MAP, USTACK_MAP, UPIDS_MAP, UPIDS_KEY_SIZE, MAX_STACK_DEPTH } fr
 import * as V from '../output/value.js';
 import { rememberProcess } from '../symbols/procmaps.js';
 import type { Ty } from '../analysis/types.js';
-import { createMap, readMap, zeroMap } from './maps.js';
+import { clearMap, createMaps, readMap, zeroMap, type MapPartFd } from './maps.js';
 
 /** Where a session's output goes. The CLI formats; the library API collects. */
 export interface Sink {
@@ -65,6 +65,8 @@ interface Loaded {
 
 export class Session {
   private readonly maps = new Map<string, BpfMap>();
+  /** The BPF maps behind each bpftrace map, by its name. */
+  private readonly parts = new Map<string, MapPartFd[]>();
   private readonly loaded: Loaded[] = [];
   private readonly attachments: Attachment[] = [];
   private ring?: RingBufferReader;
@@ -95,7 +97,11 @@ export class Session {
     this.maps.set(SCRATCH_MAP, BpfMap.create({ type: MapType.ARRAY, name: 'AT_scratch', keySize: 4, valueSize: c.scratchSize, maxEntries: ncpus }));
     this.maps.set(RINGBUF_MAP, BpfMap.ringbuf('AT_events', c.opts.ringSize));
     this.maps.set(LOST_MAP, BpfMap.create({ type: MapType.PERCPU_ARRAY, name: 'AT_lost', keySize: 4, valueSize: 8, maxEntries: 1 }));
-    for (const info of c.res.maps.values()) this.maps.set(info.name, createMap(info, c.opts.mapKeysMax));
+    for (const info of c.res.maps.values()) {
+      const parts = createMaps(info, c.opts.mapKeysMax);
+      this.parts.set(info.name, parts);
+      for (const { part, map } of parts) this.maps.set(part.name, map);
+    }
     for (const k of c.res.stackMaps) {
       const name = k === 'k' ? KSTACK_MAP : USTACK_MAP;
       this.maps.set(name, BpfMap.create({ type: MapType.STACK_TRACE, name: `AT_${k}stack`, keySize: 4, valueSize: 8 * MAX_STACK_DEPTH, maxEntries: c.opts.stackMapSize }));
@@ -104,7 +110,7 @@ export class Session {
     this.env = { stack: (kernel, id, pid, t) => this.readStack(kernel, id, pid, t) };
   }
 
-  private load(cp: CompiledProbe): Program {
+  private load(cp: CompiledProbe, expectedAttachType = cp.target.expectedAttachType): Program {
     const insns = cp.code.insns.map((i) => ({ ...i }));
     for (const r of cp.code.relocs) {
       const m = this.maps.get(r.map);
@@ -123,7 +129,7 @@ export class Session {
         type: cp.target.progType,
         insns: asm.bytes,
         name,
-        expectedAttachType: cp.target.expectedAttachType,
+        expectedAttachType,
         attachBtfId: cp.target.attachBtfId,
         logLevel: this.opts.verifierLog ? 1 : undefined,
         ...btf,
@@ -153,18 +159,59 @@ export class Session {
   /** Creates maps, loads every program, attaches the event probes. Returns the banner count. */
   attach(): number {
     this.createMaps();
-    for (const cp of this.compiled.probes) this.loaded.push({ cp, prog: this.load(cp) });
-    this.ring = new RingBufferReader(this.maps.get(RINGBUF_MAP)!, (data) => this.onRecord(data));
     const env = { ncpus: numPossibleCpus(), onlineCpus: onlineCpus(), pid: this.opts.pid };
-    for (const { cp, prog } of this.loaded) {
-      if (cp.target.special) continue;
+    // Probes whose code came out the same (a wildcard's targets, mostly) share
+    // one loaded program: the verifier runs once, not once per function. A
+    // provider that can attach many targets with one link gets them together.
+    const byCode = new Map<string, Program>();
+    const multis = new Map<string, { p: Provider; cps: CompiledProbe[] }>();
+    const singles: { p: Provider; cp: CompiledProbe; prog: Program }[] = [];
+    for (const cp of this.compiled.probes) {
+      if (cp.target.special) {
+        this.loaded.push({ cp, prog: this.load(cp) });
+        continue;
+      }
       const p = findProvider(this.compiled.providers, cp.target.provider);
       if (!p?.attach) throw new Error(`${cp.target.provider} probes cannot be attached yet`);
+      const code = codeIdentity(cp);
+      const mk = p.multi ? p.multiKey?.(cp.target, env) : undefined;
+      if (mk !== undefined) {
+        const k = `${code}\0${mk}`;
+        const g = multis.get(k);
+        if (g) g.cps.push(cp);
+        else multis.set(k, { p, cps: [cp] });
+        continue;
+      }
+      let prog = byCode.get(code);
+      if (!prog) {
+        prog = this.load(cp);
+        byCode.set(code, prog);
+        this.loaded.push({ cp, prog });
+      }
+      singles.push({ p, cp, prog });
+    }
+    const groups = [...multis.values()].map(({ p, cps }) => {
+      const prog = this.load(cps[0], p.multi!.attachType);
+      this.loaded.push({ cp: cps[0], prog });
+      return { p, cps, prog };
+    });
+    this.ring = new RingBufferReader(this.maps.get(RINGBUF_MAP)!, (data) => this.onRecord(data));
+    const attachError = (e: unknown, what: string): never => {
+      if (e instanceof SysError) throw new LoadError(`Could not attach probe ${what}: ${e.message}`, '');
+      throw e;
+    };
+    for (const { p, cps, prog } of groups) {
       try {
-        this.attachments.push(p.attach(prog.fd, cp.target, env));
+        this.attachments.push(p.multi!.attach(prog.fd, cps.map((cp) => cp.target), env));
       } catch (e) {
-        if (e instanceof SysError) throw new LoadError(`Could not attach probe ${cp.target.name}: ${e.message}`, '');
-        throw e;
+        attachError(e, cps.length > 1 ? `${cps[0].target.name} and ${cps.length - 1} more` : cps[0].target.name);
+      }
+    }
+    for (const { p, cp, prog } of singles) {
+      try {
+        this.attachments.push(p.attach!(prog.fd, cp.target, env));
+      } catch (e) {
+        attachError(e, cp.target.name);
       }
     }
     return this.probeCount;
@@ -320,7 +367,7 @@ export class Session {
     const out: MapSnapshot[] = [];
     const infos = [...this.compiled.res.maps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const info of infos) {
-      const m = this.maps.get(info.name);
+      const m = this.parts.get(info.name);
       if (!m) continue;
       const snap = readMap(info, m, this.env);
       out.push(snap);
@@ -330,7 +377,7 @@ export class Session {
 
   snapshot(name: string): MapSnapshot | undefined {
     const info = this.compiled.res.maps.get(name);
-    const m = this.maps.get(name);
+    const m = this.parts.get(name);
     return info && m ? readMap(info, m, this.env) : undefined;
   }
 
@@ -340,6 +387,7 @@ export class Session {
     for (const l of this.loaded.splice(0)) l.prog.close();
     for (const m of this.maps.values()) m.close();
     this.maps.clear();
+    this.parts.clear();
   }
 
   // ----------------------------------------------------------------- events
@@ -366,19 +414,20 @@ export class Session {
       case 'print_map': {
         const info = this.compiled.res.maps.get(spec.map!)!;
         const [top, div] = (spec.fmt ?? '0,0').split(',').map(Number);
-        return this.sink.printMap(readMap(info, this.maps.get(info.name)!, this.env), top, div);
+        return this.sink.printMap(readMap(info, this.parts.get(info.name)!, this.env), top, div);
       }
       case 'clear': {
         // An aggregation without keys keeps its one element (bpftrace then prints `@x: 0`);
         // a plain value map is emptied.
-        const m = this.maps.get(spec.map!);
+        const m = this.parts.get(spec.map!);
         const info = this.compiled.res.maps.get(spec.map!);
-        if (m && info?.keys === null && info.agg !== 'none' && info.agg !== 'hist' && info.agg !== 'lhist') zeroMap(m);
-        else m?.clear();
+        if (!m) return;
+        if (info?.keys === null && info.agg !== 'none' && info.agg !== 'hist' && info.agg !== 'lhist') zeroMap(m);
+        else clearMap(m);
         return;
       }
       case 'zero': {
-        const m = this.maps.get(spec.map!);
+        const m = this.parts.get(spec.map!);
         if (m) zeroMap(m);
         return;
       }
@@ -431,4 +480,11 @@ export function plainReason(reason: string): string {
   if (/program is too large|too many instructions|BPF program is too large/.test(reason)) return `${reason}: the program is too large (reduce unroll counts or string sizes)`;
   if (/combined stack size|stack limit|invalid write to stack|invalid indirect read from stack/.test(reason)) return `${reason}: the stack use is invalid`;
   return reason;
+}
+
+/** What makes two compiled probes loadable as one program: their bytes, maps, program type and attach target. */
+function codeIdentity(cp: CompiledProbe): string {
+  const t = cp.target;
+  const bytes = A.assemble(cp.code.insns).bytes;
+  return `${t.progType}/${t.expectedAttachType ?? ''}/${t.attachBtfId ?? ''}/${cp.code.funcs.length}/${cp.code.relocs.map((r) => `${r.index}:${r.map}`).join(',')}/${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
 }

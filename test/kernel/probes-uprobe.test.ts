@@ -5,7 +5,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
-import { closeAll, onlineCpus, ProgType } from '../../src/bpf/index.js';
+import { closeAll, hasUprobeMulti, onlineCpus, ProgType } from '../../src/bpf/index.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Trace } from '../../src/index.js';
 import { splitAttachPoint } from '../../src/lang/attach.js';
 import { locOf, START } from '../../src/lang/loc.js';
@@ -272,6 +273,48 @@ test('bpftrace program: a wildcard uprobe counts each function by probe and func
     [`uprobe:${bin}:probe_fn_b,probe_fn_b`, BigInt(2 * N)],
     [`uprobe:${bin}:probe_fn_c,probe_fn_c`, BigInt(3 * N)],
   ]);
+});
+
+/** The bpf links this process holds, by link_type (fdinfo). */
+function ownLinks(): { type: string; count: number }[] {
+  const out: { type: string; count: number }[] = [];
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    let info = '';
+    try {
+      info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    const type = /^link_type:\s*(\S+)/m.exec(info)?.[1];
+    if (type) out.push({ type, count: Number(/^uprobe_cnt:\s*(\d+)/m.exec(info)?.[1] ?? 1) });
+  }
+  return out;
+}
+
+test('bpftrace program: a wildcard uprobe with one program for all functions uses one uprobe_multi link', { skip: root }, async (t) => {
+  const bin = funcsBin();
+  const w = startWorkload(bin, [String(N)]);
+  try {
+    const tr = await Trace.start(`uprobe:${bin}:probe_fn_* /pid == ${w.pid}/ { @ = count(); } uretprobe:${bin}:probe_fn_* /pid == ${w.pid}/ { @r = sum(retval); }`);
+    const links = ownLinks();
+    if (hasUprobeMulti()) {
+      // Entry and return: one link each, three functions in each.
+      assert.deepEqual(links.filter((l) => l.type.endsWith('probe_multi')).sort((a, b) => a.type.localeCompare(b.type)), [{ type: 'uprobe_multi', count: 3 }, { type: 'uretprobe_multi', count: 3 }]);
+    } else {
+      t.diagnostic('this kernel has no uprobe_multi links: one perf event per function');
+    }
+    w.go();
+    await w.done;
+    const r = await tr.stop();
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(mapEntries(r.maps as never, '@'), [['', BigInt(6 * N)]]);
+    // probe_fn_a(i) = i, probe_fn_b(i) = i + 1 (twice), probe_fn_c(i) = i + 2 (three times).
+    const tri = (N * (N - 1)) / 2;
+    assert.deepEqual(mapEntries(r.maps as never, '@r'), [['', BigInt(6 * tri + 2 * N + 6 * N)]]);
+    assert.deepEqual(ownLinks().filter((l) => l.type.endsWith('probe_multi')), []);
+  } finally {
+    w.child.kill();
+  }
 });
 
 test('bpftrace program: uprobe args and uretprobe retval', { skip: root }, async () => {

@@ -82,6 +82,11 @@ test('ssllatency: OpenSSL call latency per function, successes and failures apar
   const r = await runTool('ssllatency', [], { work: tlsSession, timeoutMs: 60000 });
   assert.equal(r.lines[0], 'Tracing SSL/TLS handshake... Hit Ctrl-C to end.');
   assert.match(r.stdout, /\nLatency distribution in microsecond:\n\n/);
-  assert.match(r.stdout, /\n@hist\[SSL_write\]: \n\[0, 200\) +\d+ \|@+ *\|\n/);
-  assert.match(r.stdout, /\n@stat\[SSL_write\]: count \d+, average \d+, total \d+\n/);
+  // Whether s_client's SSL_write of the line succeeds or returns 0 (it then
+  // sent the data while finishing the handshake) varies with timing, also
+  // without tracing; either way the call is in one of the two tables.
+  assert.match(r.stdout, /\n@histF?\[SSL_write\]: \n\[(\d+, \d+|\d+, \.\.\.)\) +\d+ \|@+ *\|\n/);
+  assert.match(r.stdout, /\n@statF?\[SSL_write\]: count \d+, average \d+, total \d+\n/);
+  // The handshake's RSA signature succeeds every time.
+  assert.match(r.stdout, /\n@stat\[RSA_sign\]: count 1, average \d+, total \d+\n/);
 });
