@@ -17,11 +17,24 @@ export function sslUnavailable(): string | undefined {
   return libraryDefines('ssl', SSL_FUNCS).length ? undefined : 'libssl defines none of SSL_read, SSL_write, SSL_do_handshake';
 }
 
-/** Probe lists for the libssl and libcrypto functions present; `ecdh` names the ECDH function each tool times. */
-export function sslProbes(ecdh: string): { sslEntry: string; sslReturn: string; crypto: string[] } {
+/**
+ * The template variables of both tools: libssl entry and return probes, and
+ * the libcrypto probes that time the functions present, the return side
+ * running `onReturn` (with @func_crypto[tid] and @start_crypto[tid] set).
+ * `ecdh` names the ECDH function each tool times.
+ */
+export function sslVars(ecdh: string, onReturn: string): Record<string, string> {
+  const ssl = libraryDefines('ssl', SSL_FUNCS);
+  const crypto = libraryDefines('crypto', [...CRYPTO_FUNCS, ecdh]);
+  const probes = (kind: string, lib: string, fns: string[]) => fns.map((f) => `${kind}:${lib}:${f}`).join(',\n');
   return {
-    sslEntry: libraryDefines('ssl', SSL_FUNCS).map((f) => `uprobe:libssl:${f}`).join(',\n'),
-    sslReturn: libraryDefines('ssl', SSL_FUNCS).map((f) => `uretprobe:libssl:${f}`).join(',\n'),
-    crypto: libraryDefines('crypto', [...CRYPTO_FUNCS, ecdh]),
+    SSL_ENTRY: probes('uprobe', 'libssl', ssl),
+    SSL_RETURN: probes('uretprobe', 'libssl', ssl),
+    CRYPTO: crypto.length
+      ? `${probes('uprobe', 'libcrypto', crypto)}\n{\n\t@start_crypto[tid] = nsecs;\n\t@func_crypto[tid] = func;\n}\n\n` +
+        `${probes('uretprobe', 'libcrypto', crypto)}\n/@start_crypto[tid] != 0/\n{\n${onReturn}` +
+        '\tdelete(@start_crypto[tid]);\n\tdelete(@func_crypto[tid]);\n}'
+      : '',
+    CRYPTO_CLEAR: crypto.length ? 'clear(@start_crypto);\nclear(@func_crypto);' : '',
   };
 }
