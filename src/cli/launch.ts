@@ -15,22 +15,29 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
+import { RUN_TAGS_KEY } from './cachetags.js';
 
-function readCache(file: string, stamp: string): Buffer | undefined {
+// The cache file: the stamp line, a line of the run tags it was written
+// after (cachetags.ts), then V8's data.
+function readCache(file: string, stamp: string): { data: Buffer; tags: Set<string> } | undefined {
   try {
-    const data = readFileSync(file);
+    const raw = readFileSync(file);
     const head = Buffer.from(stamp, 'latin1');
-    if (data.length > head.length && data.subarray(0, head.length).equals(head)) return data.subarray(head.length);
+    if (raw.length <= head.length || !raw.subarray(0, head.length).equals(head)) return undefined;
+    const nl = raw.indexOf(10, head.length);
+    if (nl < 0) return undefined;
+    const tags = raw.toString('latin1', head.length, nl).split(' ').filter(Boolean);
+    return { data: raw.subarray(nl + 1), tags: new Set(tags) };
   } catch {
     // No cache yet.
   }
   return undefined;
 }
 
-function writeCache(file: string, stamp: string, script: Script): void {
+function writeCache(file: string, stamp: string, tags: Set<string>, script: Script): void {
   const tmp = `${file}.${process.pid}`;
   try {
-    writeFileSync(tmp, Buffer.concat([Buffer.from(stamp, 'latin1'), script.createCachedData()]));
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${stamp}${[...tags].sort().join(' ')}\n`, 'latin1'), script.createCachedData()]));
     // Atomic, so concurrent first runs never read half a file.
     renameSync(tmp, file);
   } catch {
@@ -47,12 +54,17 @@ export function launch(bundle: string): void {
   const cacheFile = `${bundle}.v8cache`;
   const st = statSync(bundle);
   const stamp = `bpfkit-v8cache ${process.version} ${process.arch} ${st.size} ${st.mtimeMs}\n`;
-  const cachedData = readCache(cacheFile, stamp);
+  const cached = readCache(cacheFile, stamp);
   // What a CommonJS module is given, plus the URL esbuild substituted for
   // `import.meta.url` in the ESM sources.
   const source = `(function (exports, require, module, __filename, __dirname, __bpfkit_import_meta_url) {'use strict';${readFileSync(bundle, 'utf8')}\n})`;
-  const script = new Script(source, { filename: bundle, cachedData });
-  if (!cachedData || script.cachedDataRejected) process.once('exit', () => writeCache(cacheFile, stamp, script));
+  const script = new Script(source, { filename: bundle, cachedData: cached?.data });
+  const stale = !cached || script.cachedDataRejected;
+  process.once('exit', () => {
+    const ran = (globalThis as { [RUN_TAGS_KEY]?: Set<string> })[RUN_TAGS_KEY] ?? new Set<string>();
+    const known = cached && !stale ? cached.tags : new Set<string>();
+    if (stale || [...ran].some((t) => !known.has(t))) writeCache(cacheFile, stamp, new Set([...known, ...ran]), script);
+  });
   const module = { exports: {} };
   (script.runInThisContext() as (...a: unknown[]) => void).call(
     module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle), pathToFileURL(bundle).href,

@@ -9,6 +9,7 @@ import { runInfo, bpfkitVersion } from './info.js';
 import { parseArgs, UsageError, USAGE } from './args.js';
 import { runTrace, CliFailure } from './trace.js';
 import { batched, stdoutWrite } from './batch.js';
+import { noteRun } from './cachetags.js';
 
 const NEED_ROOT = 'ERROR: bpfkit needs root (CAP_BPF and CAP_PERFMON): run it with sudo';
 
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     const { isTool, runTool, listTools } = await import('../tools/index.js');
     if (argv[0] === 'tools') return listTools({ out: writeOut, err: writeErr });
     if (isTool(argv[0])) {
+      noteRun('tool');
       if (!argv.slice(1).some((a) => a === '-h' || a === '--help' || a === '--program') && !hasBpfPrivileges()) {
         writeErr(`${NEED_ROOT}\n`);
         return 1;
@@ -70,8 +72,12 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   installExitHandlers();
-  if (args.info) return runInfo();
+  if (args.info) {
+    noteRun('info');
+    return runInfo();
+  }
   if (args.list) {
+    noteRun('list');
     const { runList } = await import('./list.js');
     return runList(args, { out: writeOut, err: writeErr });
   }

@@ -1,6 +1,7 @@
 // Running a bpftrace program from the command line: compile, report
 // diagnostics, optional debug dumps, attach, run until exit()/Ctrl-C/SIGTERM
 // or the traced command's exit, then END and the maps.
+import { noteRun } from './cachetags.js';
 import { readFileSync, openSync, writeSync, closeSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -113,6 +114,7 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       cpid = child.pid;
     }
     const compiled = compile(source, file, { ...opts, cpid }, ast);
+    noteRun('trace', `f:${args.format}`, ...compiled.probes.map((p) => `p:${p.target.provider}`));
     for (const w of compiled.warnings) if (args.warnings) io.err(new CompileError([w], file, source).message);
     if (args.debug.has('codegen') || args.debug.has('all')) {
       for (const p of compiled.probes) {

@@ -1,0 +1,12 @@
+// What a run exercised, as coarse tags (command, providers, output format),
+// for the code-cache launcher (launch.ts). The cache holds the functions the
+// run that wrote it compiled; a run with a tag the cache has not seen
+// compiles its own paths from source, so at exit it rewrites the cache with
+// them added. After a few kinds of runs the cache stops changing.
+export const RUN_TAGS_KEY = '__bpfkitRunTags';
+
+export function noteRun(...tags: string[]): void {
+  const g = globalThis as { [RUN_TAGS_KEY]?: Set<string> };
+  const set = (g[RUN_TAGS_KEY] ??= new Set());
+  for (const t of tags) set.add(t);
+}

@@ -1,0 +1,56 @@
+// The launcher's V8 code cache (src/cli/launch.ts): written after the first
+// run, reused unchanged by runs of a kind it has seen, rewritten (with the
+// new kind's compiled functions) after a run of a kind it has not, and
+// replaced when its stamp does not match. Runs a copy of the bundle in a
+// directory of its own so the real dist/ cache is left alone.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dist = new URL('../../../dist/', import.meta.url).pathname;
+
+function setup(): string {
+  // Inside the checkout, where the bundle's require('koffi') finds node_modules.
+  const dir = mkdtempSync(join(dist, '..', 'build', 'cache-test-'));
+  copyFileSync(join(dist, 'launch.cjs'), join(dir, 'launch.cjs'));
+  copyFileSync(join(dist, 'cli.cjs'), join(dir, 'cli.cjs'));
+  // What bin/bpfkit does, as a script file so process.argv has its usual shape.
+  writeFileSync(join(dir, 'run.cjs'), "require('./launch.cjs').launch(require('node:path').join(__dirname, 'cli.cjs'));\n");
+  return dir;
+}
+
+function run(dir: string, args: string[]): void {
+  const r = spawnSync(process.execPath, [join(dir, 'run.cjs'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+const tagsOf = (file: string): string => readFileSync(file, 'latin1').split('\n')[1];
+
+test('code cache: written once per kind of run, rewritten for a new kind or a stale stamp', () => {
+  const dir = setup();
+  const cache = join(dir, 'cli.cjs.v8cache');
+  try {
+    run(dir, ['--dry-run', '-e', 'BEGIN { printf("x\\n"); }']);
+    assert.ok(existsSync(cache));
+    assert.equal(tagsOf(cache), 'f:text p:begin trace');
+    const first = statSync(cache).mtimeMs;
+    const size = statSync(cache).size;
+
+    run(dir, ['--dry-run', '-e', 'BEGIN { printf("y\\n"); }']);
+    assert.equal(statSync(cache).mtimeMs, first, 'a run of a known kind must not rewrite the cache');
+
+    run(dir, ['--dry-run', '-f', 'json', '-e', 'interval:s:1 { @ = count(); }']);
+    assert.equal(tagsOf(cache), 'f:json f:text p:begin p:interval trace');
+    assert.ok(statSync(cache).size > size, 'the new kind adds its functions');
+
+    // Another Node or another bundle: the stamp differs, the file is replaced.
+    writeFileSync(cache, Buffer.concat([Buffer.from('bpfkit-v8cache v0 x64 1 1\nf:text\n'), Buffer.alloc(64)]));
+    run(dir, ['--dry-run', '-e', 'BEGIN { }']);
+    assert.match(readFileSync(cache, 'latin1').split('\n')[0], new RegExp(`^bpfkit-v8cache ${process.version} `));
+    assert.equal(tagsOf(cache), 'f:text p:begin trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
