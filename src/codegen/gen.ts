@@ -976,35 +976,43 @@ export class ProbeGen implements GenCtx {
   }
 
   /**
-   * r1 = the map for this key and r2 = the key's address. A bucketed map
-   * (strBuckets) picks its part by the string's length: the first bucket
-   * whose last byte is 0 holds it.
+   * Calls a map helper on `key` (r1 = map, r2 = key; `args` sets the rest).
+   * A bucketed map (strBuckets) picks its part by the string's length: the
+   * first bucket whose last byte is 0 holds it. Each part gets a call of its
+   * own: the verifier inlines a map helper only where one map reaches the
+   * call, and the indirect call it falls back to costs far more.
    */
-  mapFdKey(info: MapInfo, key: Mem): void {
+  private mapCall(info: MapInfo, key: Mem, helper: string, args?: () => void): void {
     const e = this.e;
-    e.addr(key, A.R2);
     const sb = strBuckets(info);
     if (!sb) {
       e.mapFd(A.R1, info.name);
+      e.addr(key, A.R2);
+      args?.();
+      e.call(helper);
       return;
     }
     const parts = mapParts(info);
     const done = e.newLabel('part');
-    for (let i = 0; i < parts.length - 1; i++) {
+    e.addr(key, A.R2);
+    parts.forEach((part, i) => {
+      const last = i === parts.length - 1;
       const next = e.newLabel('partn');
-      e.emit(A.ldx('b', A.R1, A.R2, sb.strOff + parts[i].strSize! - 1), A.jmpImm('jne', A.R1, 0, next));
-      e.mapFd(A.R1, parts[i].name);
-      e.emit(A.ja(done));
-      e.label(next);
-    }
-    e.mapFd(A.R1, parts[parts.length - 1].name);
+      if (!last) e.emit(A.ldx('b', A.R1, A.R2, sb.strOff + part.strSize! - 1), A.jmpImm('jne', A.R1, 0, next));
+      e.mapFd(A.R1, part.name);
+      args?.();
+      e.call(helper);
+      if (!last) {
+        e.emit(A.ja(done));
+        e.label(next);
+      }
+    });
     e.label(done);
   }
 
   mapLookup(info: MapInfo, key: Mem): VReg {
     const e = this.e;
-    this.mapFdKey(info, key);
-    e.call('map_lookup_elem');
+    this.mapCall(info, key, 'map_lookup_elem');
     const v = e.vreg();
     e.set(v, A.R0);
     return v;
@@ -1019,13 +1027,12 @@ export class ProbeGen implements GenCtx {
     e.emit(A.jmpImm('jne', A.R0, 0, got));
     const zero = e.scratch(mapValueSize(info));
     e.zero(zero, mapValueSize(info));
-    this.mapFdKey(info, key);
-    e.addr(zero, A.R3);
     // BPF_NOEXIST: another CPU inserting the same key first must not be overwritten.
-    e.emit(A.mov64Imm(A.R4, 1));
-    e.call('map_update_elem');
-    this.mapFdKey(info, key);
-    e.call('map_lookup_elem');
+    this.mapCall(info, key, 'map_update_elem', () => {
+      e.addr(zero, A.R3);
+      e.emit(A.mov64Imm(A.R4, 1));
+    });
+    this.mapCall(info, key, 'map_lookup_elem');
     e.emit(A.jmpImm('jeq', A.R0, 0, this.exitLabel));
     e.set(v, A.R0);
     e.label(got);
@@ -1034,10 +1041,10 @@ export class ProbeGen implements GenCtx {
 
   mapUpdate(info: MapInfo, key: Mem, value: Mem): void {
     const e = this.e;
-    this.mapFdKey(info, key);
-    e.addr(value, A.R3);
-    e.emit(A.mov64Imm(A.R4, 0));
-    e.call('map_update_elem');
+    this.mapCall(info, key, 'map_update_elem', () => {
+      e.addr(value, A.R3);
+      e.emit(A.mov64Imm(A.R4, 0));
+    });
     this.checkHelper('map_update_elem', 1);
   }
 
@@ -1070,8 +1077,7 @@ export class ProbeGen implements GenCtx {
 
   mapDelete(info: MapInfo, key: Mem): void {
     const e = this.e;
-    this.mapFdKey(info, key);
-    e.call('map_delete_elem');
+    this.mapCall(info, key, 'map_delete_elem');
     this.checkHelper('map_delete_elem', 1);
   }
 
