@@ -166,6 +166,8 @@ export class Session {
     const byCode = new Map<string, Program>();
     const multis = new Map<string, { p: Provider; cps: CompiledProbe[] }>();
     const singles: { p: Provider; cp: CompiledProbe; prog: Program }[] = [];
+    // One event probe has nothing to share with: its bytes need no comparing.
+    const several = this.compiled.probes.filter((cp) => !cp.target.special).length > 1;
     for (const cp of this.compiled.probes) {
       if (cp.target.special) {
         this.loaded.push({ cp, prog: this.load(cp) });
@@ -173,7 +175,7 @@ export class Session {
       }
       const p = findProvider(this.compiled.providers, cp.target.provider);
       if (!p?.attach) throw new Error(`${cp.target.provider} probes cannot be attached yet`);
-      const code = codeIdentity(cp);
+      const code = several ? codeIdentity(cp) : '';
       const mk = p.multi ? p.multiKey?.(cp.target, env) : undefined;
       if (mk !== undefined) {
         const k = `${code}\0${mk}`;
