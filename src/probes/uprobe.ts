@@ -172,7 +172,11 @@ export function matchFunctions(elf: Elf, pattern: string, cpp: boolean, aliases 
     // GCC's split-off function parts cannot be probed meaningfully.
     if (s.name.includes('.part.') || (!aliases && byAddr.has(s.addr))) continue;
     let name: string | undefined;
-    if (!cpp && re.test(s.plain)) name = s.plain;
+    // `.symtab` names made by `.symver` (glibc's `memcpy@GLIBC_2.2.5`) are
+    // listed and matched as written, as bpftrace does; `.dynsym` names never
+    // carry the version in the name itself.
+    const own = !s.dynamic && s.name !== s.plain ? s.name : s.plain;
+    if (!cpp && re.test(own)) name = own;
     else if (isMangled(s.plain)) {
       const d = demangle(s.plain);
       if (d) {

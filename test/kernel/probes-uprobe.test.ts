@@ -242,6 +242,18 @@ test('-l lists functions sorted, and matches bpftrace for /bin/bash', (t) => {
   assert.equal(listProbes('uprobe:/bin/bash:read*', false, providers({ maxStrlen: 64 })).map((l) => `${l}\n`).join(''), reference);
 });
 
+test('-l of a library matches bpftrace, versioned .symtab names (memcpy@GLIBC_2.2.5) included', (t) => {
+  const libc = '/lib/x86_64-linux-gnu/libc.so.6';
+  let reference: string;
+  try {
+    reference = execFileSync('bpftrace', ['-l', `uprobe:${libc}:*`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 });
+  } catch {
+    t.skip('bpftrace is not installed to compare with');
+    return;
+  }
+  assert.equal(listProbes(`uprobe:${libc}:*`, false, providers({ maxStrlen: 64 })).map((l) => `${l}\n`).join(''), reference);
+});
+
 // ------------------------------------------------------------ whole programs
 
 function mapEntries(maps: { name: string; entries: { key: unknown[]; value: unknown }[] }[], name: string): [string, unknown][] {
