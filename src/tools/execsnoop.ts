@@ -1,5 +1,5 @@
 // execsnoop's options (BCC's tools/execsnoop.py) and how they shape the program.
-import { predicate, readTemplate, render, resolveUid, secondsColumn, strLit, ToolUsageError, type Parsed } from './options.js';
+import { predicate, readTemplate, render, resolveUid, Columns, strLit, ToolUsageError, type Parsed } from './options.js';
 import type { Tool } from './tool.js';
 
 /** BCC's ARGSIZE: each argument is read up to this many bytes. */
@@ -44,28 +44,11 @@ function execsnoopProgram(o: Parsed): string {
   const uid = o.uid !== undefined ? resolveUid(o.uid as string) : undefined;
   const quote = !!o.quote;
 
-  let header = '';
-  const fmt: string[] = [];
-  const args: string[] = [];
-  const pre: string[] = [];
-  if (o.time) {
-    header += 'TIME'.padEnd(9);
-    fmt.push('%s ');
-    args.push('strftime("%H:%M:%S", nsecs)');
-  }
-  if (o.timestamp) {
-    header += 'TIME(s)'.padEnd(8);
-    const c = secondsColumn('$ts', 'elapsed', 8, 3);
-    pre.push(c.pre);
-    fmt.push(c.fmt);
-    args.push(...c.args);
-  }
-  if (o.print_uid) {
-    header += 'UID'.padEnd(6);
-    fmt.push('%-6d');
-    args.push('uid');
-  }
-  header += `${'PCOMM'.padEnd(16)} ${'PID'.padEnd(7)} ${'PPID'.padEnd(7)} RET ARGS`;
+  const cols = new Columns();
+  if (o.time) cols.add('TIME', 9, '%s ', 'strftime("%H:%M:%S", nsecs)');
+  if (o.timestamp) cols.seconds('TIME(s)', 8, '$ts', 'elapsed', 3);
+  if (o.print_uid) cols.add('UID', 6, '%-6d', 'uid');
+  const header = `${cols.header}${'PCOMM'.padEnd(16)} ${'PID'.padEnd(7)} ${'PPID'.padEnd(7)} RET ARGS`;
 
   // The argument list: slot 0 is the file name, slots 1..max-1 are argv, slot max holds "..." when argv goes on.
   let argFmt = quote ? '\\"%s' : '%s';
@@ -76,8 +59,8 @@ function execsnoopProgram(o: Parsed): string {
   }
   if (quote) argFmt += '\\"';
   const line = (ppid: 'num' | 'unknown') => {
-    const f = [...fmt, `%-16s %-7d ${ppid === 'num' ? '%-7d' : '%-7s'} %3d `, argFmt].join('');
-    const a = [...args, 'comm', 'pid', ppid === 'num' ? '$ppid' : '"?"', '$ret', ...argArgs];
+    const f = [...cols.fmt, `%-16s %-7d ${ppid === 'num' ? '%-7d' : '%-7s'} %3d `, argFmt].join('');
+    const a = [...cols.args, 'comm', 'pid', ppid === 'num' ? '$ppid' : '"?"', '$ret', ...argArgs];
     return `printf("${f}\\n",\n\t${a.join(',\n\t')});`;
   };
   const print = `if ($ppid > 0) {\n\t${line('num').replace(/\n/g, '\n\t')}\n} else {\n\t${line('unknown').replace(/\n/g, '\n\t')}\n}`;
@@ -94,6 +77,6 @@ function execsnoopProgram(o: Parsed): string {
       ? `if ($match) {\n\t@exec_argc[tid] = $i;\n} else {\n\t$j = 0;\n\twhile ($j <= ${max} && $j < $i) {\n\t\tdelete(@exec_args[tid, $j]);\n\t\t$j++;\n\t}\n}`
       : '@exec_argc[tid] = $i;',
     SHOW: [o.fails ? '' : '$ret == 0', o.name !== undefined ? `strcontains(comm, ${strLit(o.name as string)})` : ''].filter(Boolean).join(' && ') || '1',
-    PRINT: [...pre, print].join('\n'),
+    PRINT: [...cols.pre, print].join('\n'),
   });
 }

@@ -1,5 +1,5 @@
 // opensnoop's options (BCC's tools/opensnoop.py) and how they shape the program.
-import { predicate, readTemplate, render, resolveUid, secondsColumn, strLit, ToolUsageError, type Parsed } from './options.js';
+import { predicate, readTemplate, render, resolveUid, Columns, strLit, ToolUsageError, type Parsed } from './options.js';
 import { hasTracepoint, type Tool } from './tool.js';
 
 /** Path components -F walks up from the working directory (BCC's MAX_ENTRIES). */
@@ -88,33 +88,19 @@ function opensnoopProgram(o: Parsed): string {
   }
   const exits = [...plain, ...(has2 ? ['openat2'] : [])].map((s) => `tracepoint:syscalls:sys_exit_${s}`).join(',\n');
 
-  let header = '';
-  const pre: string[] = [];
-  const fmt: string[] = [];
-  const args: string[] = [];
+  const cols = new Columns();
   if (o.timestamp) {
     // BCC counts from the first event it sees.
-    header += 'TIME(s)'.padEnd(14);
-    pre.push('$now = nsecs;\nif (@open_t0 == 0) {\n\t@open_t0 = $now;\n}');
-    const c = secondsColumn('$ts', '$now - @open_t0', 14, 9);
-    pre.push(c.pre);
-    fmt.push(c.fmt);
-    args.push(...c.args);
+    cols.seconds('TIME(s)', 14, '$ts', '$now - @open_t0', 9, '$now = nsecs;\nif (@open_t0 == 0) {\n\t@open_t0 = $now;\n}');
   }
-  if (o.print_uid) {
-    header += 'UID'.padEnd(6);
-    fmt.push('%-6d');
-    args.push('uid');
-  }
-  header += `${(byTid ? 'TID' : 'PID').padEnd(6)} ${'COMM'.padEnd(16)} ${'FD'.padStart(4)} ${'ERR'.padStart(3)} `;
-  fmt.push('%-6d %-16s %4d %3d ');
-  args.push(byTid ? 'tid' : 'pid', 'comm', '$ret >= 0 ? $ret : -1', '$ret >= 0 ? 0 : -$ret');
-  if (o.extended_fields) {
-    header += `${'FLAGS'.padEnd(9)}${'MODE'.padEnd(5)}`;
-    fmt.push('%08o %04o ');
-    args.push('@open_flags[tid]', '@open_mode[tid]');
-  }
-  header += 'PATH';
+  if (o.print_uid) cols.add('UID', 6, '%-6d', 'uid');
+  cols.add(
+    `${(byTid ? 'TID' : 'PID').padEnd(6)} ${'COMM'.padEnd(16)} ${'FD'.padStart(4)} ${'ERR'.padStart(3)} `,
+    0,
+    '%-6d %-16s %4d %3d ',
+    byTid ? 'tid' : 'pid', 'comm', '$ret >= 0 ? $ret : -1', '$ret >= 0 ? 0 : -$ret',
+  );
+  if (o.extended_fields) cols.add(`${'FLAGS'.padEnd(9)}${'MODE'.padEnd(5)}`, 0, '%08o %04o ', '@open_flags[tid]', '@open_mode[tid]');
 
   const body: string[] = [];
   if (o.full_path) {
@@ -154,25 +140,20 @@ function opensnoopProgram(o: Parsed): string {
       '$k = @open_depth[tid];',
       'delete(@open_depth[tid]);',
     );
-    for (let j = MAX_DEPTH - 1; j >= 0; j--) {
-      fmt.push('%s%s');
-      args.push(`$k > ${j} ? "/" : ""`, `$k > ${j} ? @open_path[tid, ${j}] : ""`);
-    }
-    fmt.push('%s%s');
-    args.push('$rel ? "/" : ""', '$name');
+    for (let j = MAX_DEPTH - 1; j >= 0; j--) cols.add('', 0, '%s%s', `$k > ${j} ? "/" : ""`, `$k > ${j} ? @open_path[tid, ${j}] : ""`);
+    cols.add('PATH', 0, '%s%s', '$rel ? "/" : ""', '$name');
   } else {
-    fmt.push('%s');
-    args.push('str(@open_name[tid])');
+    cols.add('PATH', 0, '%s', 'str(@open_name[tid])');
   }
   const show = o.failed ? '$ret < 0' : '';
-  const printf = `printf("${fmt.join('')}\\n",\n\t${args.join(',\n\t')});`;
-  body.push(...pre, show ? `if (${show}) {\n${indent(printf, 1)}\n}` : printf);
+  const printf = cols.printf();
+  body.push(...cols.pre, show ? `if (${show}) {\n${indent(printf, 1)}\n}` : printf);
   if (o.full_path) body.push(`$j = 0;\nwhile ($j < ${MAX_DEPTH} && $j < $k) {\n\tdelete(@open_path[tid, $j]);\n\t$j++;\n}`);
 
   const duration = o.duration as number | undefined;
   if (duration !== undefined && duration <= 0) throw new ToolUsageError('bpfkit opensnoop: -d needs a positive number of seconds');
   return render(readTemplate('opensnoop'), {
-    HEADER: header,
+    HEADER: cols.header,
     ENTRIES: entries.join('\n\n'),
     EXITS: exits,
     EXIT_BODY: body.join('\n'),

@@ -243,6 +243,38 @@ export function secondsColumn(v: string, nsExpr: string, width: number, decimals
   return { pre: `${v} = ${div === 1 ? nsExpr : `(${nsExpr}) / ${div}`};`, fmt: `%d.%0${decimals}d%s`, args: [`${v} / ${unit}`, `${v} % ${unit}`, `(${pad})`] };
 }
 
+/**
+ * An output line built column by column, as BCC's tools grow theirs with
+ * options: the header text, the printf conversions and arguments, and the
+ * statements (`pre`) that compute values before the printf.
+ */
+export class Columns {
+  header = '';
+  readonly pre: string[] = [];
+  readonly fmt: string[] = [];
+  readonly args: string[] = [];
+
+  /** A column with its title padded to `width` (the title may already be laid out: width 0). */
+  add(title: string, width: number, fmt: string, ...args: string[]): this {
+    this.header += title.padEnd(width);
+    this.fmt.push(fmt);
+    this.args.push(...args);
+    return this;
+  }
+
+  /** A seconds column (secondsColumn) of `nsExpr` nanoseconds, kept in `v`, after statements `pre`. */
+  seconds(title: string, width: number, v: string, nsExpr: string, decimals: 3 | 6 | 9, ...pre: string[]): this {
+    const c = secondsColumn(v, nsExpr, width, decimals);
+    this.pre.push(...pre, c.pre);
+    return this.add(title, width, c.fmt, ...c.args);
+  }
+
+  /** The printf statement for the columns. */
+  printf(): string {
+    return `printf("${this.fmt.join('')}\\n",\n\t${this.args.join(',\n\t')});`;
+  }
+}
+
 /** A uid from a number or a user name (/etc/passwd), as BCC's -u accepts. */
 export function resolveUid(user: string): number {
   if (/^\d+$/.test(user)) return Number(user);
