@@ -3,17 +3,22 @@
 // pt_regs); else, for a function entry or return, an fentry/fexit trampoline
 // that still calls itself `kprobe:f` and reads arguments from its u64 slots;
 // else an error naming tracepoints that report the same event.
+// A wildcard without a module (`kprobe:vfs_*`) is served, where the kernel has
+// kprobe_multi links, by one program and one link for every matched function;
+// `func` then comes from bpf_get_func_ip per event. With a module, or when the
+// probe reads `probe`, or without kprobe_multi, each function gets its own
+// program on a perf-event kprobe (bpftrace's rules).
 import type { AttachPoint } from '../lang/ast.js';
 import { splitAttachPoint } from '../lang/attach.js';
 import { openKprobe } from '../bpf/perf.js';
-import { attachPerfEvent, attachTracing } from '../bpf/link.js';
-import { hasKprobes } from '../bpf/features.js';
-import { ProgType } from '../bpf/program.js';
+import { attachKprobeMulti, attachPerfEvent, attachTracing } from '../bpf/link.js';
+import { hasKprobeMulti, hasKprobes } from '../bpf/features.js';
+import { AttachType, ProgType } from '../bpf/program.js';
 import { kallsyms, kernelFunctions } from '../symbols/kallsyms.js';
 import { ARG_OFFSETS } from '../symbols/regs.js';
 import { entryArgRead, RETVAL_READ } from './uprobe.js';
 import { fentryTarget, fentryUnavailable, findKernelFuncs, funcContext, traceableFunctions, tracepointHint } from './fentry.js';
-import { globToRegExp, hasWildcard, ProbeError, type CtxRead, type Provider, type ProbeTarget } from './provider.js';
+import { globToRegExp, hasWildcard, ProbeError, type CtxRead, type ExpandEnv, type Provider, type ProbeTarget } from './provider.js';
 
 const OFFSET_RE = /^(.+?)\+(0x[0-9a-f]+|\d+)$/i;
 
@@ -75,7 +80,9 @@ const regArg = (n: number): CtxRead | undefined => {
 };
 
 interface KprobeData extends Record<string, unknown> {
-  mode: 'pmu' | 'fentry';
+  mode: 'pmu' | 'fentry' | 'multi';
+  /** kprobe_multi: every function the one link attaches to. */
+  symbols?: string[];
   /** `func` or `module:func` as the kprobe PMU takes it. */
   symbol?: string;
   offset?: number;
@@ -83,12 +90,16 @@ interface KprobeData extends Record<string, unknown> {
   attachType?: number;
 }
 
-function pmuTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTarget[] {
+function pmuTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec, env: ExpandEnv, raw: string): ProbeTarget[] {
   const ret = kind === 'kretprobe';
   let funcs: { name: string; module?: string }[];
   if (hasWildcard(spec.func) || (spec.module !== null && hasWildcard(spec.module))) {
     const re = globToRegExp(spec.func);
     funcs = kprobeFunctions(spec.module).filter((f) => re.test(f.name));
+    // kprobe_multi takes bare names, so only a wildcard without a module.
+    if (spec.module === null && hasWildcard(spec.func) && !env.expandAll && funcs.length > 1 && hasKprobeMulti()) {
+      return [multiTarget(kind, [...new Set(funcs.map((f) => f.name))], raw)];
+    }
   } else {
     const ks = kallsyms();
     if (ks.available && ks.address(spec.func) === 0n) throw new ProbeError(`${kind} target function '${spec.func}' not found in /proc/kallsyms`);
@@ -109,6 +120,28 @@ function pmuTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTarget
       data,
     };
   });
+}
+
+/**
+ * One KPROBE program for all of `symbols`, attached by one kprobe_multi link.
+ * Named by the attach point as written (`kprobe:vfs_*`), like bpftrace's
+ * program for a multi probe; `func` is the address of the function hit.
+ */
+function multiTarget(kind: 'kprobe' | 'kretprobe', symbols: string[], raw: string): ProbeTarget {
+  const ret = kind === 'kretprobe';
+  const data: KprobeData = { mode: 'multi', symbols, retprobe: ret };
+  return {
+    provider: kind,
+    name: `${kind}:${raw.slice(raw.indexOf(':') + 1)}`,
+    progType: ProgType.KPROBE,
+    expectedAttachType: AttachType.TRACE_KPROBE_MULTI,
+    argN: ret ? undefined : regArg,
+    argRead: ret ? undefined : entryArgRead(false),
+    retval: ret ? RETVAL_READ : undefined,
+    funcIp: true,
+    funcs: symbols,
+    data,
+  };
 }
 
 /** `kprobe:f` served by a trampoline: bpftrace's names and argN/retval, fentry's context layout. */
@@ -134,9 +167,9 @@ function fentryTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTar
   });
 }
 
-function expandKprobe(kind: 'kprobe' | 'kretprobe', ap: AttachPoint): ProbeTarget[] {
+function expandKprobe(kind: 'kprobe' | 'kretprobe', ap: AttachPoint, env: ExpandEnv): ProbeTarget[] {
   const spec = parseSpec(ap.parts, kind);
-  if (hasKprobes()) return pmuTargets(kind, spec);
+  if (hasKprobes()) return pmuTargets(kind, spec, env, ap.raw);
   const fentryWhy = fentryUnavailable(kind === 'kretprobe');
   if (fentryWhy || spec.offset) throw unavailable(kind, spec, fentryWhy);
   return fentryTargets(kind, spec);
@@ -154,10 +187,11 @@ function listKprobes(kind: 'kprobe' | 'kretprobe', pattern: string): string[] {
 function makeKprobeProvider(kind: 'kprobe' | 'kretprobe', names: string[]): Provider {
   return {
     names,
-    expand: (ap) => expandKprobe(kind, ap),
+    expand: (ap, env) => expandKprobe(kind, ap, env),
     attach(progFd, t) {
       const d = t.data as KprobeData;
       if (d.mode === 'fentry') return attachTracing(progFd, { attachType: d.attachType! });
+      if (d.mode === 'multi') return attachKprobeMulti(progFd, { symbols: d.symbols!, retprobe: d.retprobe });
       return attachPerfEvent(progFd, openKprobe(d.symbol!, { retprobe: d.retprobe, offset: d.offset }));
     },
     list: (pattern) => listKprobes(kind, pattern),
