@@ -8,7 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { closeAll, hasKprobeMulti, hasKprobes, ProgType } from '../../src/bpf/index.js';
+import { AttachType, closeAll, hasKprobeMulti, hasKprobes, ProgType } from '../../src/bpf/index.js';
 import { Trace, compileProgram } from '../../src/index.js';
 import type { MapSnapshot, Value } from '../../src/output/value.js';
 import { ksym } from '../../src/symbols/kallsyms.js';
@@ -141,19 +141,27 @@ test('wildcard kprobes: exact per-function counts, func and probe per event, not
   // __x64_sys_ aliases); the workload calls each a known number of times.
   const src = `
     kprobe:__do_sys_getp* /pid == $PID/ { @f[func] = count(); }
-    kretprobe:__do_sys_getp* /pid == $PID/ { @r[probe] = count(); }`;
+    kretprobe:__do_sys_getp* /pid == $PID/ { @r[probe] = count(); }
+    kretprobe:__do_sys_getp* /pid == $PID/ { @ret[func, retval] = count(); }`;
   const c = compileProgram(src.replaceAll('$PID', '1'));
   const entryTargets = c.probes.filter((p) => p.target.provider === 'kprobe');
-  const retTargets = c.probes.filter((p) => p.target.provider === 'kretprobe');
+  const retTargets = c.probes.filter((p) => p.probe === c.ast.probes[1]);
+  const retFuncTargets = c.probes.filter((p) => p.probe === c.ast.probes[2]);
   // `probe` needs a program per function whatever the kernel has.
   assert.ok(retTargets.length >= 3 && retTargets.every((p) => !p.target.funcIp), retTargets.map((p) => p.target.name).join(' '));
   if (hasKprobeMulti()) {
-    assert.equal(entryTargets.length, 1, 'one kprobe_multi program for the entry wildcard');
-    assert.equal(entryTargets[0].target.expectedAttachType !== undefined && entryTargets[0].target.funcIp, true);
+    // Debian's 6.12 has fprobe: one program on one kprobe_multi link per wildcard (entry and return).
+    for (const t of [entryTargets, retFuncTargets]) {
+      assert.equal(t.length, 1, 'one kprobe_multi program for a wildcard');
+      assert.equal(t[0].target.expectedAttachType, AttachType.TRACE_KPROBE_MULTI);
+      assert.equal(t[0].target.funcIp, true);
+      assert.ok(t[0].target.funcs!.length >= 3);
+    }
   } else {
     // Debian's 6.1 has no fprobe (CONFIG_FPROBE off), so no kprobe_multi: one perf-event kprobe each.
     assert.equal(entryTargets.length, retTargets.length, 'one program per function without kprobe_multi');
-    assert.ok(entryTargets.every((p) => p.target.progType === ProgType.KPROBE && !p.target.funcIp));
+    assert.equal(retFuncTargets.length, retTargets.length);
+    assert.ok([...entryTargets, ...retFuncTargets].every((p) => p.target.progType === ProgType.KPROBE && !p.target.funcIp));
   }
   const names = c.probes.map((p) => p.target.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15));
   const prefixes = [...new Set(names)];
@@ -169,11 +177,16 @@ test('wildcard kprobes: exact per-function counts, func and probe per event, not
     w.go();
     await w.done;
     const r = await t.stop();
-    process.stderr.write(`# ${c.probes.length} programs attached in ${attachMs} ms\n`);
+    process.stderr.write(`# ${c.probes.length} programs (${hasKprobeMulti() ? 'kprobe_multi' : 'perf-event kprobes'}) attached in ${attachMs} ms\n`);
     return r.maps;
   });
   assert.deepEqual(entries(maps, '@f'), { __do_sys_getppid: A, __do_sys_getpid: B, __do_sys_getpgrp: C });
   assert.deepEqual(entries(maps, '@r'), { 'kretprobe:__do_sys_getppid': A, 'kretprobe:__do_sys_getpid': B, 'kretprobe:__do_sys_getpgrp': C });
+  // Return values: getppid is this process, getpid the workload, getpgrp its group (this one's).
+  const pgrp = Number(readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ')[2]);
+  assert.deepEqual(entries(maps, '@ret'), {
+    [`__do_sys_getppid,${process.pid}`]: A, [`__do_sys_getpid,${w.pid}`]: B, [`__do_sys_getpgrp,${pgrp}`]: C,
+  });
   assert.equal(during!.progs.length, c.probes.length, 'every program was in the kernel while tracing');
   assert.equal(during!.links.length, c.probes.length, 'one bpf link per program (perf_event links on 6.1)');
   const left = kernelObjects(prefixes);
