@@ -5,9 +5,12 @@
 // where other processes (the test runner itself) make the same calls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cols, runTool, runWl } from '../kernel/tools-helpers.js';
-import { guestOnly, kernelFixture } from './guest-env.js';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { cols, heldReady, release, runTool, runWl } from '../kernel/tools-helpers.js';
+import { guestModules, guestOnly, kernelFixture } from './guest-env.js';
 
 const kcalls = (): string => kernelFixture('kcalls');
 
@@ -75,4 +78,101 @@ test('dcsnoop: the workload\'s dcache lookups, fast-path hits (R) and d_lookup c
   assert.ok(ours.some((c) => c[3] === 'R' && c[4] === `tmp/${name}`), `an R lookup of "tmp": ${seen}`);
   // tmpfs keeps no negative dentries: every open of the missing name goes to d_lookup.
   assert.equal(ours.filter((c) => c[3] === 'M' && c[4] === name).length, 3, `one M lookup of ${name} per open: ${seen}`);
+});
+
+/** Loads a module of the guest kernel by path (the guest has no module tree of its own), unless loaded. */
+function insmod(rel: string): void {
+  const name = rel.replace(/^.*\//, '').replace(/\.ko(\.xz|\.zst)?$/, '').replace(/-/g, '_');
+  if (existsSync(`/sys/module/${name}`)) return;
+  assert.ok(guestModules, 'the runner passes BPFKIT_GUEST_MODULES');
+  const dir = join(guestModules, 'kernel', dirname(rel));
+  const file = readdirSync(dir).find((f) => f.startsWith(`${basename(rel)}.ko`));
+  assert.ok(file, `${rel}.ko in ${dir}`);
+  execFileSync('insmod', [join(dir, file)], { stdio: 'inherit' });
+}
+
+function sh(cmd: string): string {
+  return execFileSync('sh', ['-ec', cmd], { encoding: 'utf8' }).trim();
+}
+
+test('swapin: swap-ins of a process squeezed by its memory cgroup, per second with comm and pid', { skip: guestOnly, timeout: 180_000 }, async (t) => {
+  // Swap on a loop device (over a tmpfs file), and a cgroup whose limit is
+  // smaller than what the workload touches: its pages go out to swap and
+  // come back in on the next round, each through swap_readpage/swap_read_folio.
+  insmod('drivers/block/loop');
+  if (!existsSync('/sys/fs/cgroup/cgroup.controllers')) sh('mount -t cgroup2 none /sys/fs/cgroup');
+  const img = `/tmp/bpfkit-swap-${process.pid}.img`;
+  const loop = sh(`truncate -s 96M ${img} && losetup -f --show ${img}`);
+  const cg = `/sys/fs/cgroup/bpfkit_swap_${process.pid}`;
+  t.after(() => {
+    spawnSync('sh', ['-c', `swapoff ${loop}; losetup -d ${loop}; rm -f ${img}; rmdir ${cg}`]);
+  });
+  sh(`mkswap -q ${loop} && swapon ${loop}`);
+  sh(`grep -qw memory /sys/fs/cgroup/cgroup.subtree_control || echo +memory > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${cg}; echo 8M > ${cg}/memory.max`);
+  let pid = 0;
+  const r = await runTool('swapin', [], {
+    // It prints a time line every second from the start.
+    ready: /^\d\d:\d\d:\d\d$/m,
+    timeoutMs: 150_000,
+    settleMs: 1500,
+    work: async () => {
+      const w = await heldReady(kcalls(), ['touch', '24', '2']);
+      pid = w.pid;
+      writeFileSync(`${cg}/cgroup.procs`, String(w.pid));
+      const done = await release(w);
+      assert.equal(done.code, 0);
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const times = r.lines.filter((l) => /^\d\d:\d\d:\d\d$/.test(l));
+  assert.ok(times.length >= 1, `a time line each second:\n${r.stdout}`);
+  const ours = r.lines.map((l) => /^@\[kcalls, (\d+)\]: (\d+)$/.exec(l)).filter((m) => m && Number(m[1]) === pid);
+  const total = ours.reduce((a, m) => a + Number(m![2]), 0);
+  process.stderr.write(`# swapin: ${total} swap-ins of pid ${pid} in ${ours.length} interval(s)\n`);
+  // 24 MiB touched twice in 8 MiB: the second round reads most pages back.
+  assert.ok(total >= 1000, `swap-ins of the workload: ${total}\n${r.stdout}`);
+});
+
+test('mdflush: a flush sent to an md (RAID1) array, with pid, comm and device', { skip: guestOnly, timeout: 150_000 }, async (t) => {
+  // A one-disk RAID1 without metadata, built through md's sysfs (no mdadm
+  // needed) on a loop device; fsync on the array sends md a flush.
+  insmod('drivers/block/loop');
+  insmod('drivers/md/md-mod');
+  insmod('drivers/md/raid1');
+  const md = `md_bpfkit${process.pid % 1000}`;
+  const img = `/tmp/bpfkit-md-${process.pid}.img`;
+  const loop = sh(`truncate -s 32M ${img} && losetup -f --show ${img}`);
+  const node = `/tmp/${md}`;
+  t.after(() => {
+    spawnSync('sh', ['-c', `echo clear > /sys/block/${md}/md/array_state; losetup -d ${loop}; rm -f ${img} ${node}`]);
+  });
+  const lo = loop.replace('/dev/', '');
+  sh([
+    `echo ${md} > /sys/module/md_mod/parameters/new_array`,
+    `cd /sys/block/${md}/md`,
+    'echo none > metadata_version', 'echo raid1 > level', 'echo 1 > raid_disks',
+    `cat /sys/block/${lo}/dev > new_dev`, `echo 0 > dev-${lo}/slot`, `echo 32768 > dev-${lo}/size`,
+    'echo 32768 > component_size', 'echo active > array_state',
+    // The guest's /dev is not devtmpfs: a node of our own.
+    `mknod ${node} b $(tr : ' ' < /sys/block/${md}/dev)`,
+  ].join('\n'));
+  let pid = 0;
+  const r = await runTool('mdflush', [], {
+    ready: /DEVICE\n/,
+    timeoutMs: 120_000,
+    work: async () => {
+      const w = await runWl(kcalls(), ['fsync', node]);
+      assert.equal(w.code, 0);
+      pid = w.pid;
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.lines[0], 'Tracing md flush events... Hit Ctrl-C to end.');
+  assert.deepEqual(cols(r.lines[1]), ['TIME', 'PID', 'COMM', 'DEVICE']);
+  const ours = r.lines.slice(2).map(cols).filter((c) => c[1] === String(pid));
+  assert.ok(ours.length >= 1, `a flush by pid ${pid}:\n${r.stdout}`);
+  for (const c of ours) {
+    assert.match(c[0], /^\d\d:\d\d:\d\d$/);
+    assert.deepEqual(c.slice(2), ['kcalls', md]);
+  }
 });
