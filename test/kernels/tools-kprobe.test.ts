@@ -176,3 +176,49 @@ test('mdflush: a flush sent to an md (RAID1) array, with pid, comm and device', 
     assert.deepEqual(c.slice(2), ['kcalls', md]);
   }
 });
+
+const noMkfsXfs = spawnSync('sh', ['-c', 'command -v mkfs.xfs'], { stdio: 'ignore' }).status !== 0
+  && 'needs mkfs.xfs (Debian package xfsprogs; .ci/run installs it) to make an XFS filesystem';
+
+test('xfsdist: latency histograms of XFS read/write/open/fsync, with the workload\'s calls counted', { skip: guestOnly || noMkfsXfs, timeout: 180_000 }, async (t) => {
+  insmod('drivers/block/loop');
+  insmod('lib/libcrc32c');
+  insmod('fs/xfs/xfs');
+  const img = `/tmp/bpfkit-xfs-${process.pid}.img`;
+  const mnt = `/tmp/bpfkit-xfs-${process.pid}`;
+  // 320 MiB: mkfs.xfs refuses filesystems under 300 MiB; the tmpfs file stays sparse.
+  const loop = sh(`truncate -s 320M ${img} && losetup -f --show ${img}`);
+  t.after(() => {
+    spawnSync('sh', ['-c', `umount ${mnt}; losetup -d ${loop}; rm -rf ${img} ${mnt}`]);
+  });
+  sh(`mkfs.xfs -q -f ${loop} && mkdir -p ${mnt} && mount -t xfs ${loop} ${mnt} && head -c 65536 /dev/zero > ${mnt}/f`);
+  const READS = 16;
+  const r = await runTool('xfsdist', [], {
+    ready: /Hit Ctrl-C to end/,
+    timeoutMs: 150_000,
+    work: async () => {
+      const w = await runWl(kcalls(), ['read', `${mnt}/f`, '4096', String(READS), 'fsync', `${mnt}/f`]);
+      assert.equal(w.code, 0);
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.lines[0], 'Tracing XFS operation latency... Hit Ctrl-C to end.');
+  // @us[OP]: then hist lines "[lo, hi)   count |@@@|"; a blank line after each map.
+  const totals = new Map<string, number>();
+  let op = '';
+  for (const l of r.lines.slice(1)) {
+    const head = /^@us\[(\w+)\]:$/.exec(l);
+    if (head) {
+      op = head[1];
+      totals.set(op, 0);
+      continue;
+    }
+    const b = /^\[[^\]]*[\])]\s+(\d+) \|[@ ]*\|$/.exec(l);
+    if (b && op) totals.set(op, totals.get(op)! + Number(b[1]));
+  }
+  process.stderr.write(`# xfsdist: ${[...totals].map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+  assert.ok((totals.get('xfs_file_read_iter') ?? 0) >= READS, r.stdout);
+  assert.ok((totals.get('xfs_file_open') ?? 0) >= 2, r.stdout);
+  assert.ok((totals.get('xfs_file_write_iter') ?? 0) >= 1, r.stdout);
+  assert.ok((totals.get('xfs_file_fsync') ?? 0) >= 1, r.stdout);
+});
