@@ -23,7 +23,7 @@ export const guestModules = process.env.BPFKIT_GUEST_MODULES;
 /** A node:test `skip` value: false in the guest, the reason elsewhere. */
 export const guestOnly: false | string = inGuest
   ? false
-  : `needs Debian's 6.1 kernel (kprobes, fentry): run \`npm run test:kernel-6.1\` (this is Linux ${release()})`;
+  : `needs the test guest's kernel (Debian 6.1, or 6.12 with BPFKIT_GUEST_KERNEL=6.12: kprobes, fentry): run \`npm run test:kernel-6.1\` (this is Linux ${release()})`;
 
 /** A `skip` value for tests of Debian's 6.1 kernel only (they check what that build has and lacks). */
 export const guest61Only: false | string = guestOnly || (guestKernel === '6.1' ? false : `checks Debian 6.1's build; this guest runs ${guestKernel}`);
