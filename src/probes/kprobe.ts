@@ -12,7 +12,7 @@ import type { AttachPoint } from '../lang/ast.js';
 import { splitAttachPoint } from '../lang/attach.js';
 import { openKprobe } from '../bpf/perf.js';
 import { attachKprobeMulti, attachPerfEvent, attachTracing } from '../bpf/link.js';
-import { hasKprobeMulti, hasKprobes } from '../bpf/features.js';
+import { featureDisabled, hasKprobeMulti, hasKprobes } from '../bpf/features.js';
 import { AttachType, ProgType } from '../bpf/program.js';
 import { kallsyms, kernelFunctions } from '../symbols/kallsyms.js';
 import { ARG_OFFSETS } from '../symbols/regs.js';
@@ -45,14 +45,25 @@ function parseSpec(parts: string[], kind: string): KprobeSpec {
   return { module, func, offset };
 }
 
+/** Why the kprobe PMU is not used: missing, or turned off by the test switch. */
+function noKprobes(): string {
+  return featureDisabled('kprobe')
+    ? 'they are turned off by BPFKIT_DISABLE_FEATURES'
+    : 'this kernel was built without CONFIG_KPROBES (no kprobe PMU)';
+}
+
 /** Why kprobes cannot be used here at all (no PMU, and fentry refused or unfit), with the hint. */
 function unavailable(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec, fentryWhy: string | undefined): ProbeError {
   const ret = kind === 'kretprobe';
-  const fallback = fentryWhy
-    ? `and the kernel refuses the fentry/fexit programs that could serve ${kind}:${spec.func} instead`
-    : `and fentry cannot attach at an offset into a function`;
+  const fallback = !fentryWhy
+    ? `and fentry cannot attach at an offset into a function`
+    : featureDisabled(ret ? 'fexit' : 'fentry')
+      ? `and ${ret ? 'fexit' : 'fentry'}, which could serve ${kind}:${spec.func} instead, is turned off too`
+      : `and the kernel refuses the fentry/fexit programs that could serve ${kind}:${spec.func} instead`;
   return new ProbeError(
-    `${kind}s are not available on this kernel: it was built without CONFIG_KPROBES (no kprobe PMU), ${fallback}`,
+    featureDisabled('kprobe')
+      ? `${kind}s are not available: ${noKprobes()}, ${fallback}`
+      : `${kind}s are not available on this kernel: it was built without CONFIG_KPROBES (no kprobe PMU), ${fallback}`,
     tracepointHint(spec.func, ret),
   );
 }
@@ -149,7 +160,7 @@ function fentryTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTar
   const ret = kind === 'kretprobe';
   const funcs = findKernelFuncs(spec.module ?? '*', spec.func);
   if (!funcs.length && !hasWildcard(spec.func)) {
-    throw new ProbeError(`${kind}:${spec.func}: this kernel has no kprobes, and serving it with fentry needs BTF for the function, which it lacks`, tracepointHint(spec.func, ret));
+    throw new ProbeError(`${kind}:${spec.func}: kprobes are not available (${noKprobes()}), and serving it with fentry needs BTF for the function, which it lacks`, tracepointHint(spec.func, ret));
   }
   return funcs.map((f) => {
     const name = `${kind}:${spec.module !== null ? `${f.module}:` : ''}${f.name}`;
