@@ -4,7 +4,8 @@
 // that still calls itself `kprobe:f` and reads arguments from its u64 slots;
 // else an error naming tracepoints that report the same event.
 // A wildcard without a module (`kprobe:vfs_*`) is served, where the kernel has
-// kprobe_multi links, by one program and one link for every matched function;
+// kprobe_multi links (with or without the kprobe PMU), by one program and one
+// link for every matched function;
 // `func` then comes from bpf_get_func_ip per event. With a module, or when the
 // probe reads `probe`, or without kprobe_multi, each function gets its own
 // program on a perf-event kprobe (bpftrace's rules).
@@ -181,6 +182,13 @@ function fentryTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTar
 function expandKprobe(kind: 'kprobe' | 'kretprobe', ap: AttachPoint, env: ExpandEnv): ProbeTarget[] {
   const spec = parseSpec(ap.parts, kind);
   if (hasKprobes()) return pmuTargets(kind, spec, env, ap.raw);
+  // kprobe_multi rests on fprobe, not on the kprobe PMU: a kernel can have it
+  // without kprobes, and one program then serves the whole wildcard.
+  if (spec.module === null && hasWildcard(spec.func) && !env.expandAll && hasKprobeMulti()) {
+    const re = globToRegExp(spec.func);
+    const names = [...new Set(kprobeFunctions(null).filter((f) => re.test(f.name)).map((f) => f.name))];
+    if (names.length > 1) return [multiTarget(kind, names, ap.raw)];
+  }
   const fentryWhy = fentryUnavailable(kind === 'kretprobe');
   if (fentryWhy || spec.offset) throw unavailable(kind, spec, fentryWhy);
   return fentryTargets(kind, spec);
