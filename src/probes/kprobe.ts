@@ -5,10 +5,10 @@
 // else an error naming tracepoints that report the same event.
 // A wildcard without a module (`kprobe:vfs_*`) is served, where the kernel has
 // kprobe_multi links (with or without the kprobe PMU), by one program and one
-// link for every matched function;
-// `func` then comes from bpf_get_func_ip per event. With a module, or when the
-// probe reads `probe`, or without kprobe_multi, each function gets its own
-// program on a perf-event kprobe (bpftrace's rules).
+// link for every matched function; `func` then comes from bpf_get_func_ip per
+// event. With a module, or when the probe reads `probe`, or without
+// kprobe_multi, each function gets its own program (a perf-event kprobe, or
+// fentry/fexit without kprobes), as bpftrace does.
 import type { AttachPoint } from '../lang/ast.js';
 import { splitAttachPoint } from '../lang/attach.js';
 import { openKprobe } from '../bpf/perf.js';
