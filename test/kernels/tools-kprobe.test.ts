@@ -97,18 +97,20 @@ function sh(cmd: string): string {
 }
 
 test('swapin: swap-ins of a process squeezed by its memory cgroup, per second with comm and pid', { skip: guestOnly, timeout: 180_000 }, async (t) => {
-  // Swap on a loop device (over a tmpfs file), and a cgroup whose limit is
-  // smaller than what the workload touches: its pages go out to swap and
-  // come back in on the next round, each through swap_readpage/swap_read_folio.
-  modprobe('loop');
+  // Swap on zram, and a cgroup whose limit is smaller than what the workload
+  // touches: its pages go out to swap and come back in on the next round,
+  // each through swap_readpage/swap_read_folio. (Not swap on a loop device
+  // over a tmpfs file: loop charges the file's pages to the same cgroup, so
+  // swapping out frees nothing and the workload gets OOM-killed.)
+  modprobe('zram');
   if (!existsSync('/sys/fs/cgroup/cgroup.controllers')) sh('mount -t cgroup2 none /sys/fs/cgroup');
-  const img = `/tmp/bpfkit-swap-${process.pid}.img`;
-  const loop = sh(`truncate -s 96M ${img} && losetup -f --show ${img}`);
+  const dev = `/tmp/bpfkit-zram-${process.pid}`;
   const cg = `/sys/fs/cgroup/bpfkit_swap_${process.pid}`;
   t.after(() => {
-    spawnSync('sh', ['-c', `swapoff ${loop}; losetup -d ${loop}; rm -f ${img}; rmdir ${cg}`]);
+    spawnSync('sh', ['-c', `swapoff ${dev}; echo 1 > /sys/block/zram0/reset; rm -f ${dev}; rmdir ${cg}`]);
   });
-  sh(`mkswap -q ${loop} && swapon ${loop}`);
+  // The guest's /dev is not devtmpfs: a node of our own.
+  sh(`echo 96M > /sys/block/zram0/disksize && mknod ${dev} b $(tr : ' ' < /sys/block/zram0/dev) && mkswap -q ${dev} && swapon ${dev}`);
   sh(`grep -qw memory /sys/fs/cgroup/cgroup.subtree_control || echo +memory > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${cg}; echo 8M > ${cg}/memory.max`);
   let pid = 0;
   const r = await runTool('swapin', [], {
