@@ -171,6 +171,9 @@ test('wildcard kprobes: exact per-function counts, func and probe per event, not
     assert.equal(retFuncTargets.length, retTargets.length);
     assert.ok([...entryTargets, ...retFuncTargets].every((p) => p.target.progType === ProgType.KPROBE && !p.target.funcIp));
   }
+  // A multi program's func is an address: comparing it with a string needs per-function programs.
+  const cmp = compileProgram('kprobe:__do_sys_getp* /func == "__do_sys_getpid"/ { }');
+  assert.ok(cmp.probes.length >= 3 && cmp.probes.every((p) => !p.target.funcIp), 'func compared with a string: one program per function');
   const names = c.probes.map((p) => p.target.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15));
   const prefixes = [...new Set(names)];
 
