@@ -167,9 +167,15 @@ export function compile(source: string, file: string, options: Partial<CompileOp
   const expanded: { probe: AST.Probe; targets: ProbeTarget[] }[] = [];
   for (const probe of ast.probes) {
     const targets: ProbeTarget[] = [];
+    // `probe` is a literal per program, so a wildcard then needs one program per
+    // function (bpftrace's full expansion); so does `func` when several attach
+    // points could mix per-function strings with a multi program's addresses.
+    // A multi program's `func` is a symbol address, which cannot be compared
+    // with a string: a probe that does so gets per-function programs too.
+    const expandAll = usesBuiltin(probe, 'probe') || (probe.attachPoints.length > 1 && usesBuiltin(probe, 'func')) || comparesFunc(probe);
     for (const ap of probe.attachPoints) {
       try {
-        targets.push(...expand(provs, ap, { pid: opts.pid, positional: opts.positional, unsafe: opts.unsafe }));
+        targets.push(...expand(provs, ap, { pid: opts.pid, positional: opts.positional, unsafe: opts.unsafe, expandAll }));
       } catch (e) {
         if (!(e instanceof ProbeError)) throw e;
         diags.push({ severity: 'error', message: e.message, loc: ap.loc, hint: e.hint });
@@ -218,6 +224,32 @@ export function compile(source: string, file: string, options: Partial<CompileOp
     }
   }
   return { ast, res, probes, scratchSize, opts, providers: provs, warnings: checker.diagnostics.filter((d) => d.severity === 'warning') };
+}
+
+/** Whether the probe's predicate or body reads builtin variable `name`. */
+function usesBuiltin(probe: AST.Probe, name: string): boolean {
+  const walk = (n: unknown): boolean => {
+    if (Array.isArray(n)) return n.some(walk);
+    if (!n || typeof n !== 'object' || n instanceof Uint8Array) return false;
+    const o = n as { kind?: string; name?: string };
+    if (o.kind === 'Builtin' && o.name === name) return true;
+    return Object.entries(n).some(([k, v]) => k !== 'loc' && v !== null && typeof v === 'object' && walk(v));
+  };
+  return walk(probe.predicate) || walk(probe.body);
+}
+
+/** Whether `func` is an operand of a binary operator or of a string comparison call. */
+function comparesFunc(probe: AST.Probe): boolean {
+  const isFunc = (e: unknown): boolean => !!e && (e as { kind?: string; name?: string }).kind === 'Builtin' && (e as { name?: string }).name === 'func';
+  const walk = (n: unknown): boolean => {
+    if (Array.isArray(n)) return n.some(walk);
+    if (!n || typeof n !== 'object' || n instanceof Uint8Array) return false;
+    const o = n as { kind?: string; name?: string; left?: unknown; right?: unknown; args?: unknown[] };
+    if (o.kind === 'Binary' && (isFunc(o.left) || isFunc(o.right))) return true;
+    if (o.kind === 'Call' && /^str(n?cmp|contains)$/.test(o.name ?? '') && o.args?.some(isFunc)) return true;
+    return Object.entries(n).some(([k, v]) => k !== 'loc' && v !== null && typeof v === 'object' && walk(v));
+  };
+  return walk(probe.predicate) || walk(probe.body);
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

@@ -90,7 +90,8 @@ export async function runInGuest(command, opts = {}) {
   const vars = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => PASS_ENV.test(k))),
     ...env,
-    BPFKIT_GUEST: '6.1',
+    // The series booted ('6.1', or '6.12' with BPFKIT_GUEST_KERNEL): tests check it against uname.
+    BPFKIT_GUEST: m.series ?? '6.1',
     BPFKIT_GUEST_SHARE: GUEST_SHARE,
   };
   const script = [

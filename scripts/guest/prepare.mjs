@@ -7,6 +7,12 @@
 //   node scripts/guest/prepare.mjs            ensure the cache, print its manifest
 //   node scripts/guest/prepare.mjs --refresh  look for a newer 6.1 kernel first
 //
+// BPFKIT_GUEST_KERNEL=6.12 selects Debian 12's other kernel series (6.12,
+// from bookworm's security/backports updates) instead: it has what 6.1's
+// build leaves out, e.g. fprobe and so kprobe_multi links. Each series has
+// its own cache directory and manifest; 6.1 is the default and keeps the
+// original manifest.json.
+//
 // Library use: `await prepareGuest()` returns the manifest (see below).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, cpSync, chmodSync, appendFileSync } from 'node:fs';
@@ -14,6 +20,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const cacheDir = process.env.BPFKIT_GUEST_CACHE || '/var/cache/bpfkit-guest';
+/** The kernel series the guest boots: '6.1' (default) or '6.12'. */
+export const guestSeries = process.env.BPFKIT_GUEST_KERNEL || '6.1';
+const SERIES = {
+  // linux-image-6.1.0-N-amd64 -> 6.1.0-N-amd64
+  '6.1': { search: '^linux-image-6\\.1\\.0-[0-9]+-amd64$', re: /^linux-image-(6\.1\.0-(\d+)-amd64) /gm, dir: /^(6\.1\.0-\d+-amd64)(\.tmp-\d+)?$/, manifest: 'manifest.json' },
+  // linux-image-6.12.N+debV-amd64 -> 6.12.N+debV-amd64
+  '6.12': { search: '^linux-image-6\\.12\\.[0-9]+\\+deb[0-9]+-amd64$', re: /^linux-image-(6\.12\.(\d+)\+deb\d+-amd64) /gm, dir: /^(6\.12\.\d+\+deb\d+-amd64)(\.tmp-\d+)?$/, manifest: 'manifest-6.12.json' },
+};
+function seriesInfo(series) {
+  const s = SERIES[series];
+  if (!s) throw new Error(`BPFKIT_GUEST_KERNEL=${series}: known series are ${Object.keys(SERIES).join(', ')}`);
+  return s;
+}
 // Bumped whenever the way the initramfs is built changes, so stale caches are rebuilt.
 const RECIPE = 5;
 // virtio_pci is listed because udev is removed from the image (see the hook
@@ -58,23 +77,24 @@ function ensureHostTools() {
   });
 }
 
-/** Newest `linux-image-6.1.0-N-amd64` known to apt, as its version string `6.1.0-N-amd64`. */
-function newestKernel() {
-  const search = () => run('apt-cache', ['search', '--names-only', '^linux-image-6\\.1\\.0-[0-9]+-amd64$']);
+/** Newest `linux-image-6.1.0-N-amd64` (or the series' equivalent) known to apt, as its version string `6.1.0-N-amd64`. */
+function newestKernel(series) {
+  const info = seriesInfo(series);
+  const search = () => run('apt-cache', ['search', '--names-only', info.search]);
   let out = search();
   if (!out.trim()) {
     // A fresh machine may have no package lists yet.
     aptUpdate();
     out = search();
   }
-  const abis = [...out.matchAll(/^linux-image-6\.1\.0-(\d+)-amd64 /gm)].map((m) => Number(m[1]));
-  if (!abis.length) throw new Error('apt knows no linux-image-6.1.0-N-amd64 package (is this Debian 12 with its main repository?)');
-  return `6.1.0-${Math.max(...abis)}-amd64`;
+  const found = [...out.matchAll(info.re)].map((m) => ({ version: m[1], n: Number(m[2]) }));
+  if (!found.length) throw new Error(`apt knows no ${info.search} package (is this Debian 12 with its main repository?)`);
+  return found.reduce((a, b) => (b.n > a.n ? b : a)).version;
 }
 
-function readManifest() {
+function readManifest(series) {
   try {
-    const m = JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8'));
+    const m = JSON.parse(readFileSync(join(cacheDir, seriesInfo(series).manifest), 'utf8'));
     if (m.recipe === RECIPE && existsSync(m.kernel) && existsSync(m.initrd)) return m;
   } catch {
     // No cache yet, or an unreadable one: it is rebuilt.
@@ -94,7 +114,7 @@ rm -f "$DESTDIR/scripts/init-top/udev" "$DESTDIR/scripts/init-bottom/udev" \\
   "$DESTDIR/lib/systemd/systemd-udevd" "$DESTDIR/usr/lib/systemd/systemd-udevd"
 `;
 
-function buildImage(version) {
+function buildImage(version, series) {
   // Per-process, so two runs preparing at once do not build into one directory.
   const work = join(cacheDir, `${version}.tmp-${process.pid}`);
   const dest = join(cacheDir, version);
@@ -147,6 +167,7 @@ function buildImage(version) {
   renameSync(work, dest);
   return {
     recipe: RECIPE,
+    series,
     version,
     kernel: vmlinux ? join(dest, 'vmlinux') : join(dest, 'root/boot', `vmlinuz-${version}`),
     initrd: join(dest, 'initrd.img'),
@@ -176,18 +197,19 @@ function extractVmlinux(bzImage, out) {
 }
 
 /** Ensures the cache and returns its manifest: { version, kernel, initrd, config, modules }. */
-export async function prepareGuest({ refresh = false } = {}) {
+export async function prepareGuest({ refresh = false, series = guestSeries } = {}) {
   if (process.getuid?.() !== 0) throw new Error('preparing the guest needs root (apt-get, mount namespaces)');
+  const info = seriesInfo(series);
   ensureHostTools();
-  const cached = readManifest();
+  const cached = readManifest(series);
   if (refresh) aptUpdate();
-  let version = refresh || !cached ? newestKernel() : cached.version;
+  let version = refresh || !cached ? newestKernel(series) : cached.version;
   if (cached && cached.version === version) return cached;
   mkdirSync(cacheDir, { recursive: true });
   let m;
   for (;;) {
     try {
-      m = buildImage(version);
+      m = buildImage(version, series);
       break;
     } catch (e) {
       rmSync(join(cacheDir, `${version}.tmp-${process.pid}`), { recursive: true, force: true });
@@ -195,15 +217,15 @@ export async function prepareGuest({ refresh = false } = {}) {
       if (aptUpdated) throw e;
       log(`${e.message.split('\n')[0]}; retrying with fresh package lists`);
       aptUpdate();
-      version = newestKernel();
+      version = newestKernel(series);
     }
   }
-  const tmp = join(cacheDir, `manifest.json.tmp-${process.pid}`);
+  const tmp = join(cacheDir, `${info.manifest}.tmp-${process.pid}`);
   writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
-  renameSync(tmp, join(cacheDir, 'manifest.json'));
+  renameSync(tmp, join(cacheDir, info.manifest));
   // Older kernels left behind by --refresh.
   for (const f of readdirSync(cacheDir)) {
-    const d = /^(6\.1\.0-\d+-amd64)(\.tmp-\d+)?$/.exec(f);
+    const d = info.dir.exec(f);
     if (d && d[1] !== version) rmSync(join(cacheDir, f), { recursive: true, force: true });
   }
   log(`ready: ${version}`);

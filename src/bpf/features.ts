@@ -93,10 +93,12 @@ function tracingLoads(attachType: number, targets: string[], insns: Insn[] = RET
 
 /** fentry (bpftrace's kfunc): a TRACING program attached by BTF id loads. */
 export function hasFentry(): boolean {
+  if (featureDisabled('fentry')) return false;
   return once('fentry', () => tracingLoads(AttachType.TRACE_FENTRY, FENTRY_TARGETS));
 }
 
 export function hasFexit(): boolean {
+  if (featureDisabled('fexit')) return false;
   return once('fexit', () => tracingLoads(AttachType.TRACE_FEXIT, FENTRY_TARGETS));
 }
 
@@ -203,6 +205,7 @@ export function hasPerfLink(): boolean {
  * one without answers EOPNOTSUPP or EINVAL.
  */
 export function hasKprobeMulti(): boolean {
+  if (featureDisabled('kprobe_multi')) return false;
   return once('kprobe-multi', () => {
     const r = tryLoad({ type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI, insns: assemble(RET0).bytes, name: 'probe_kmulti' });
     if (r.fd < 0) return false;
@@ -286,8 +289,22 @@ export function hasUprobeRefCtr(): boolean {
   return probePmu('uprobe')?.refCtrShift !== undefined;
 }
 
+/**
+ * Test and diagnostic switch: BPFKIT_DISABLE_FEATURES=kprobe,kprobe_multi,...
+ * (comma or space separated FeatureNames) makes the feature probes answer
+ * "missing" for those features, so the fallbacks a kernel without them would
+ * take (kprobes served by fentry, wildcard kprobes without kprobe_multi) can
+ * be exercised on a kernel that has them. Read on every call, so a test can
+ * set it for one run; it never turns a missing feature on.
+ */
+export function featureDisabled(name: FeatureName): boolean {
+  const v = process.env.BPFKIT_DISABLE_FEATURES;
+  return !!v && v.split(/[\s,]+/).includes(name);
+}
+
 /** kprobes as bpfkit attaches them: the kprobe PMU and kprobe programs. */
 export function hasKprobes(): boolean {
+  if (featureDisabled('kprobe')) return false;
   return hasKprobePmu() && hasProgType(ProgType.KPROBE);
 }
 
@@ -330,7 +347,7 @@ const FEATURE_TESTS: Record<FeatureName, [() => boolean, string]> = {
 /** Throws NotSupportedError with an explanation when the feature is missing. */
 export function requireFeature(name: FeatureName): void {
   const [test, why] = FEATURE_TESTS[name];
-  if (!test()) throw new NotSupportedError(name, why);
+  if (!test()) throw new NotSupportedError(name, featureDisabled(name) ? `${name} is turned off by BPFKIT_DISABLE_FEATURES` : why);
 }
 
 export interface FeatureReport {

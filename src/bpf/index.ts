@@ -23,5 +23,6 @@ export {
   progTypeName, TestRunFlag, tryLoad, VerifierError,
 } from './program.js';
 export type { LoadAttempt, ProgramInfo, ProgramSpec, TestRunOptions, TestRunResult } from './program.js';
+export { closeKernelBtfFds, kernelBtfFd } from './kernelbtf.js';
 export { RingBufferReader } from './ringbuf.js';
 export { SysError, errno } from './sys.js';

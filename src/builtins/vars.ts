@@ -87,10 +87,19 @@ const probe: VarBuiltin = {
 const func: VarBuiltin = {
   names: ['func'],
   type: (b, t) => {
+    // One program for many functions (kprobe_multi): the address of the one hit, printed as a symbol.
+    if (t.target.funcIp) return { k: 'int', size: 8, signed: false, fmt: 'ksym' };
     if (t.target.func === undefined) t.error(b.loc, `The func builtin can not be used with '${probeTypeName(t)}' probes`);
     return strTy(Math.max(Buffer.byteLength(t.target.func ?? '') + 1, NAME_ROOM));
   },
-  emit: (_b, g) => literalString(g, g.target.func ?? '', NAME_ROOM),
+  emit: (_b, g) => {
+    if (!g.target.funcIp) return literalString(g, g.target.func ?? '', NAME_ROOM);
+    const v = g.e.vreg();
+    g.e.emit(A.mov64Reg(A.R1, A.R6));
+    g.e.call('get_func_ip');
+    g.e.set(v, A.R0);
+    return { reg: v };
+  },
 };
 
 const ctx: VarBuiltin = {

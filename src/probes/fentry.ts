@@ -282,9 +282,6 @@ interface FentryData extends Record<string, unknown> {
 
 /** One target serving `f` with a trampoline program; `provider`/`name` are what the probe calls itself. */
 export function fentryTarget(f: KernelFunc, ret: boolean, provider: string, name: string, maxStrlen: number): ProbeTarget {
-  if (f.module !== 'vmlinux') {
-    throw new ProbeError(`${name}: fentry/fexit on module functions is not supported yet (needs the module's BTF object fd at load)`);
-  }
   const ctx = funcContext(f, maxStrlen);
   const attachType = ret ? AttachType.TRACE_FEXIT : AttachType.TRACE_FENTRY;
   const data: FentryData = { attachType, module: f.module, func: f.name };
@@ -294,6 +291,7 @@ export function fentryTarget(f: KernelFunc, ret: boolean, provider: string, name
     progType: ProgType.TRACING,
     expectedAttachType: attachType,
     attachBtfId: f.id,
+    ...(f.module !== 'vmlinux' ? { attachBtfModule: f.module } : {}),
     args: ctx.args,
     retval: ret ? ctx.retval ?? { kind: 'ctx', off: ctx.nslots * 8, size: 8, signed: false } : undefined,
     func: f.name,

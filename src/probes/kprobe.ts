@@ -3,17 +3,23 @@
 // pt_regs); else, for a function entry or return, an fentry/fexit trampoline
 // that still calls itself `kprobe:f` and reads arguments from its u64 slots;
 // else an error naming tracepoints that report the same event.
+// A wildcard without a module (`kprobe:vfs_*`) is served, where the kernel has
+// kprobe_multi links (with or without the kprobe PMU), by one program and one
+// link for every matched function; `func` then comes from bpf_get_func_ip per
+// event. With a module, or when the probe reads `probe`, or without
+// kprobe_multi, each function gets its own program (a perf-event kprobe, or
+// fentry/fexit without kprobes), as bpftrace does.
 import type { AttachPoint } from '../lang/ast.js';
 import { splitAttachPoint } from '../lang/attach.js';
 import { openKprobe } from '../bpf/perf.js';
-import { attachPerfEvent, attachTracing } from '../bpf/link.js';
-import { hasKprobes } from '../bpf/features.js';
-import { ProgType } from '../bpf/program.js';
+import { attachKprobeMulti, attachPerfEvent, attachTracing } from '../bpf/link.js';
+import { featureDisabled, hasKprobeMulti, hasKprobes } from '../bpf/features.js';
+import { AttachType, ProgType } from '../bpf/program.js';
 import { kallsyms, kernelFunctions } from '../symbols/kallsyms.js';
 import { ARG_OFFSETS } from '../symbols/regs.js';
 import { entryArgRead, RETVAL_READ } from './uprobe.js';
 import { fentryTarget, fentryUnavailable, findKernelFuncs, funcContext, traceableFunctions, tracepointHint } from './fentry.js';
-import { globToRegExp, hasWildcard, ProbeError, type CtxRead, type Provider, type ProbeTarget } from './provider.js';
+import { globToRegExp, hasWildcard, ProbeError, type CtxRead, type ExpandEnv, type Provider, type ProbeTarget } from './provider.js';
 
 const OFFSET_RE = /^(.+?)\+(0x[0-9a-f]+|\d+)$/i;
 
@@ -40,14 +46,25 @@ function parseSpec(parts: string[], kind: string): KprobeSpec {
   return { module, func, offset };
 }
 
+/** Why the kprobe PMU is not used: missing, or turned off by the test switch. */
+function noKprobes(): string {
+  return featureDisabled('kprobe')
+    ? 'they are turned off by BPFKIT_DISABLE_FEATURES'
+    : 'this kernel was built without CONFIG_KPROBES (no kprobe PMU)';
+}
+
 /** Why kprobes cannot be used here at all (no PMU, and fentry refused or unfit), with the hint. */
 function unavailable(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec, fentryWhy: string | undefined): ProbeError {
   const ret = kind === 'kretprobe';
-  const fallback = fentryWhy
-    ? `and the kernel refuses the fentry/fexit programs that could serve ${kind}:${spec.func} instead`
-    : `and fentry cannot attach at an offset into a function`;
+  const fallback = !fentryWhy
+    ? `and fentry cannot attach at an offset into a function`
+    : featureDisabled(ret ? 'fexit' : 'fentry')
+      ? `and ${ret ? 'fexit' : 'fentry'}, which could serve ${kind}:${spec.func} instead, is turned off too`
+      : `and the kernel refuses the fentry/fexit programs that could serve ${kind}:${spec.func} instead`;
   return new ProbeError(
-    `${kind}s are not available on this kernel: it was built without CONFIG_KPROBES (no kprobe PMU), ${fallback}`,
+    featureDisabled('kprobe')
+      ? `${kind}s are not available: ${noKprobes()}, ${fallback}`
+      : `${kind}s are not available on this kernel: it was built without CONFIG_KPROBES (no kprobe PMU), ${fallback}`,
     tracepointHint(spec.func, ret),
   );
 }
@@ -75,7 +92,9 @@ const regArg = (n: number): CtxRead | undefined => {
 };
 
 interface KprobeData extends Record<string, unknown> {
-  mode: 'pmu' | 'fentry';
+  mode: 'pmu' | 'fentry' | 'multi';
+  /** kprobe_multi: every function the one link attaches to. */
+  symbols?: string[];
   /** `func` or `module:func` as the kprobe PMU takes it. */
   symbol?: string;
   offset?: number;
@@ -83,12 +102,16 @@ interface KprobeData extends Record<string, unknown> {
   attachType?: number;
 }
 
-function pmuTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTarget[] {
+function pmuTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec, env: ExpandEnv, raw: string): ProbeTarget[] {
   const ret = kind === 'kretprobe';
   let funcs: { name: string; module?: string }[];
   if (hasWildcard(spec.func) || (spec.module !== null && hasWildcard(spec.module))) {
     const re = globToRegExp(spec.func);
     funcs = kprobeFunctions(spec.module).filter((f) => re.test(f.name));
+    // kprobe_multi takes bare names, so only a wildcard without a module.
+    if (spec.module === null && hasWildcard(spec.func) && !env.expandAll && funcs.length > 1 && hasKprobeMulti()) {
+      return [multiTarget(kind, [...new Set(funcs.map((f) => f.name))], raw)];
+    }
   } else {
     const ks = kallsyms();
     if (ks.available && ks.address(spec.func) === 0n) throw new ProbeError(`${kind} target function '${spec.func}' not found in /proc/kallsyms`);
@@ -111,12 +134,34 @@ function pmuTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTarget
   });
 }
 
+/**
+ * One KPROBE program for all of `symbols`, attached by one kprobe_multi link.
+ * Named by the attach point as written (`kprobe:vfs_*`), like bpftrace's
+ * program for a multi probe; `func` is the address of the function hit.
+ */
+function multiTarget(kind: 'kprobe' | 'kretprobe', symbols: string[], raw: string): ProbeTarget {
+  const ret = kind === 'kretprobe';
+  const data: KprobeData = { mode: 'multi', symbols, retprobe: ret };
+  return {
+    provider: kind,
+    name: `${kind}:${raw.slice(raw.indexOf(':') + 1)}`,
+    progType: ProgType.KPROBE,
+    expectedAttachType: AttachType.TRACE_KPROBE_MULTI,
+    argN: ret ? undefined : regArg,
+    argRead: ret ? undefined : entryArgRead(false),
+    retval: ret ? RETVAL_READ : undefined,
+    funcIp: true,
+    funcs: symbols,
+    data,
+  };
+}
+
 /** `kprobe:f` served by a trampoline: bpftrace's names and argN/retval, fentry's context layout. */
 function fentryTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTarget[] {
   const ret = kind === 'kretprobe';
   const funcs = findKernelFuncs(spec.module ?? '*', spec.func);
   if (!funcs.length && !hasWildcard(spec.func)) {
-    throw new ProbeError(`${kind}:${spec.func}: this kernel has no kprobes, and serving it with fentry needs BTF for the function, which it lacks`, tracepointHint(spec.func, ret));
+    throw new ProbeError(`${kind}:${spec.func}: kprobes are not available (${noKprobes()}), and serving it with fentry needs BTF for the function, which it lacks`, tracepointHint(spec.func, ret));
   }
   return funcs.map((f) => {
     const name = `${kind}:${spec.module !== null ? `${f.module}:` : ''}${f.name}`;
@@ -134,9 +179,16 @@ function fentryTargets(kind: 'kprobe' | 'kretprobe', spec: KprobeSpec): ProbeTar
   });
 }
 
-function expandKprobe(kind: 'kprobe' | 'kretprobe', ap: AttachPoint): ProbeTarget[] {
+function expandKprobe(kind: 'kprobe' | 'kretprobe', ap: AttachPoint, env: ExpandEnv): ProbeTarget[] {
   const spec = parseSpec(ap.parts, kind);
-  if (hasKprobes()) return pmuTargets(kind, spec);
+  if (hasKprobes()) return pmuTargets(kind, spec, env, ap.raw);
+  // kprobe_multi rests on fprobe, not on the kprobe PMU: a kernel can have it
+  // without kprobes, and one program then serves the whole wildcard.
+  if (spec.module === null && hasWildcard(spec.func) && !env.expandAll && hasKprobeMulti()) {
+    const re = globToRegExp(spec.func);
+    const names = [...new Set(kprobeFunctions(null).filter((f) => re.test(f.name)).map((f) => f.name))];
+    if (names.length > 1) return [multiTarget(kind, names, ap.raw)];
+  }
   const fentryWhy = fentryUnavailable(kind === 'kretprobe');
   if (fentryWhy || spec.offset) throw unavailable(kind, spec, fentryWhy);
   return fentryTargets(kind, spec);
@@ -154,10 +206,11 @@ function listKprobes(kind: 'kprobe' | 'kretprobe', pattern: string): string[] {
 function makeKprobeProvider(kind: 'kprobe' | 'kretprobe', names: string[]): Provider {
   return {
     names,
-    expand: (ap) => expandKprobe(kind, ap),
+    expand: (ap, env) => expandKprobe(kind, ap, env),
     attach(progFd, t) {
       const d = t.data as KprobeData;
       if (d.mode === 'fentry') return attachTracing(progFd, { attachType: d.attachType! });
+      if (d.mode === 'multi') return attachKprobeMulti(progFd, { symbols: d.symbols!, retprobe: d.retprobe });
       return attachPerfEvent(progFd, openKprobe(d.symbol!, { retprobe: d.retprobe, offset: d.offset }));
     },
     list: (pattern) => listKprobes(kind, pattern),

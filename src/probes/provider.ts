@@ -46,6 +46,11 @@ export interface ProbeTarget {
   progType: number;
   expectedAttachType?: number;
   attachBtfId?: number;
+  /**
+   * Kernel module whose split BTF attachBtfId is in (a module function's
+   * fentry/fexit): the program loads with that module's BTF object fd.
+   */
+  attachBtfModule?: string;
   /** Fields of `args` (tracepoints, fentry). */
   args?: ArgsField[];
   /** arg0..argN, when the provider has positional arguments. */
@@ -59,6 +64,14 @@ export interface ProbeTarget {
   retval?: CtxRead;
   /** Value of the `func` builtin when known at compile time. */
   func?: string;
+  /**
+   * One program serves several functions (a kprobe_multi link): `func` is
+   * read per event with bpf_get_func_ip and printed as a kernel symbol, as
+   * bpftrace does.
+   */
+  funcIp?: boolean;
+  /** Functions this target attaches to, when more than one (kprobe_multi); for counts and messages. */
+  funcs?: string[];
   /** Whether this target runs once from user space (BEGIN/END) rather than on events. */
   special?: 'begin' | 'end';
   /** Provider data for attach(). */
@@ -72,6 +85,12 @@ export interface ExpandEnv {
   positional: string[];
   /** `--unsafe`: allows probes that cannot be checked (a uprobe at an offset that may split an instruction). */
   unsafe?: boolean;
+  /**
+   * The probe needs one program per matched function (bpftrace's "full
+   * expansion"): it reads `probe`, whose value is a literal per program, so
+   * a wildcard must not be served by one multi-attach program.
+   */
+  expandAll?: boolean;
 }
 
 export interface ListEnv {

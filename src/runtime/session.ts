@@ -10,6 +10,7 @@ import { RingBufferReader } from '../bpf/ringbuf.js';
 import { Poller } from '../bpf/poller.js';
 import { onlineCpus, numPossibleCpus } from '../bpf/cpus.js';
 import { SysError } from '../bpf/sys.js';
+import { kernelBtfFd } from '../bpf/kernelbtf.js';
 import type { Compiled, CompiledProbe } from '../compile.js';
 import { EVENT_HEADER, type EventSpec, type MapInfo } from '../analysis/resources.js';
 import { LOST_MAP, RINGBUF_MAP, SCRATCH_MAP } from '../codegen/gen.js';
@@ -131,6 +132,7 @@ export class Session {
         name,
         expectedAttachType,
         attachBtfId: cp.target.attachBtfId,
+        attachBtfObjFd: cp.target.attachBtfModule !== undefined ? kernelBtfFd(cp.target.attachBtfModule) : undefined,
         logLevel: this.opts.verifierLog ? 1 : undefined,
         ...btf,
       });

@@ -8,13 +8,25 @@ import { join } from 'node:path';
 
 export const repoRoot = new URL('../../../', import.meta.url).pathname;
 
-/** True inside the guest the runner boots (it sets BPFKIT_GUEST=6.1). */
-export const inGuest = process.env.BPFKIT_GUEST === '6.1' && release().startsWith('6.1.');
+/**
+ * The kernel series of the guest this runs in ('6.1', or '6.12' when the
+ * runner was started with BPFKIT_GUEST_KERNEL=6.12), or undefined outside one.
+ */
+export const guestKernel: string | undefined = process.env.BPFKIT_GUEST && release().startsWith(`${process.env.BPFKIT_GUEST}.`) ? process.env.BPFKIT_GUEST : undefined;
+
+/** True inside a guest the runner boots (it sets BPFKIT_GUEST to the series). */
+export const inGuest = guestKernel !== undefined;
+
+/** Where the guest kernel's modules are (.../lib/modules/VERSION), for insmod by path; the runner passes it. */
+export const guestModules = process.env.BPFKIT_GUEST_MODULES;
 
 /** A node:test `skip` value: false in the guest, the reason elsewhere. */
 export const guestOnly: false | string = inGuest
   ? false
-  : `needs Debian's 6.1 kernel (kprobes, fentry): run \`npm run test:kernel-6.1\` (this is Linux ${release()})`;
+  : `needs the test guest's kernel (Debian 6.1, or 6.12 with BPFKIT_GUEST_KERNEL=6.12: kprobes, fentry): run \`npm run test:kernel-6.1\` (this is Linux ${release()})`;
+
+/** A `skip` value for tests of Debian's 6.1 kernel only (they check what that build has and lacks). */
+export const guest61Only: false | string = guestOnly || (guestKernel === '6.1' ? false : `checks Debian 6.1's build; this guest runs ${guestKernel}`);
 
 /** The results share the guest's init mounted; the runner puts host-side facts there. */
 export const guestShare = process.env.BPFKIT_GUEST_SHARE ?? '/run/bpfkit';
