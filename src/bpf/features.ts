@@ -207,27 +207,12 @@ export function hasPerfLink(): boolean {
 export function hasKprobeMulti(): boolean {
   if (featureDisabled('kprobe_multi')) return false;
   return once('kprobe-multi', () => {
-    const r = tryLoad({ type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI, insns: assemble(RET0).bytes, name: 'probe_kmulti' });
-    if (r.fd < 0) return false;
-    try {
-      const sym = cString('bpfkit_no_such_function');
-      const syms = Buffer.alloc(8);
-      syms.writeBigUInt64LE(addressOf(sym));
-      const a = new Attr()
-        .u32(LinkCreateAttr.progFd, r.fd)
-        .u32(LinkCreateAttr.attachType, AttachType.TRACE_KPROBE_MULTI)
-        .u32(LinkCreateAttr.kprobeMultiCnt, 1)
-        .ptr(LinkCreateAttr.kprobeMultiSyms, syms)
-        .keep(sym);
-      const res = bpfTry(BpfCmd.LINK_CREATE, a.buf);
-      if (res >= 0) {
-        close(res);
-        return true;
-      }
-      return res === -errno.ESRCH || res === -errno.ENOENT;
-    } finally {
-      close(r.fd);
-    }
+    const sym = cString('bpfkit_no_such_function');
+    const syms = Buffer.alloc(8);
+    syms.writeBigUInt64LE(addressOf(sym));
+    return multiLinkProbe(AttachType.TRACE_KPROBE_MULTI, 'probe_kmulti', [errno.ESRCH, errno.ENOENT], (a) =>
+      a.u32(LinkCreateAttr.kprobeMultiCnt, 1).ptr(LinkCreateAttr.kprobeMultiSyms, syms).keep(sym),
+    );
   });
 }
 
@@ -237,28 +222,35 @@ export function hasKprobeMulti(): boolean {
  * the attach type (EINVAL) or has no uprobes (EOPNOTSUPP).
  */
 export function hasUprobeMulti(): boolean {
-  return once('uprobe-multi', () => {
-    const r = tryLoad({ type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_UPROBE_MULTI, insns: assemble(RET0).bytes, name: 'probe_umulti' });
-    if (r.fd < 0) return false;
-    try {
-      const path = cString('/nonexistent/bpfkit-feature-probe');
-      const offsets = Buffer.alloc(8);
-      const a = new Attr()
-        .u32(LinkCreateAttr.progFd, r.fd)
-        .u32(LinkCreateAttr.attachType, AttachType.TRACE_UPROBE_MULTI)
-        .ptr(LinkCreateAttr.uprobeMultiPath, path)
-        .ptr(LinkCreateAttr.uprobeMultiOffsets, offsets)
-        .u32(LinkCreateAttr.uprobeMultiCnt, 1);
-      const res = bpfTry(BpfCmd.LINK_CREATE, a.buf);
-      if (res >= 0) {
-        close(res);
-        return true;
-      }
-      return res === -errno.ENOENT;
-    } finally {
-      close(r.fd);
+  return once('uprobe-multi', () =>
+    multiLinkProbe(AttachType.TRACE_UPROBE_MULTI, 'probe_umulti', [errno.ENOENT], (a) =>
+      a
+        .ptr(LinkCreateAttr.uprobeMultiPath, cString('/nonexistent/bpfkit-feature-probe'))
+        .ptr(LinkCreateAttr.uprobeMultiOffsets, Buffer.alloc(8))
+        .u32(LinkCreateAttr.uprobeMultiCnt, 1),
+    ),
+  );
+}
+
+/**
+ * Loads an empty KPROBE program for a multi-attach type and asks for a link
+ * that must fail: the kernel has the link type when it fails with one of
+ * `expected` (the target lookup), not on the attach type itself.
+ */
+function multiLinkProbe(attachType: number, name: string, expected: number[], fill: (a: Attr) => Attr): boolean {
+  const r = tryLoad({ type: ProgType.KPROBE, expectedAttachType: attachType, insns: assemble(RET0).bytes, name });
+  if (r.fd < 0) return false;
+  try {
+    const a = fill(new Attr().u32(LinkCreateAttr.progFd, r.fd).u32(LinkCreateAttr.attachType, attachType));
+    const res = bpfTry(BpfCmd.LINK_CREATE, a.buf);
+    if (res >= 0) {
+      close(res);
+      return true;
     }
-  });
+    return expected.some((e) => res === -e);
+  } finally {
+    close(r.fd);
+  }
 }
 
 /** BEGIN/END the way bpfkit runs them: a raw tracepoint program executed by BPF_PROG_TEST_RUN. */
