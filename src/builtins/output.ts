@@ -38,6 +38,17 @@ function formatted(kind: EventKind, names: string[], opts: { unsafe?: boolean; e
     type(call, t) {
       countArgs(call, t, 1, 129);
       const fmt = t.literalString(call.args[0], call.name, call.loc);
+      // bpftrace 0.17 names an aggregation map's value by its function
+      // (`count supplied`), which no conversion accepts.
+      const aggs = call.args.slice(1).map((a) => (a.kind === 'Map' ? t.res.maps.get(a.name)?.agg : undefined));
+      if (aggs.some((x) => x && x !== 'none')) {
+        const names = call.args.slice(1).map((a, i) => {
+          const agg = aggs[i];
+          return agg && agg !== 'none' ? agg : kindName(t.typeOf(a));
+        });
+        const err = checkFormatArgs(parseFormat(fmt), names, call.name);
+        if (err) t.error(call.loc, err);
+      }
       const tys = call.args.slice(1).map((a) => {
         const ty = t.typeOf(a);
         if (ty.k === 'none') t.error(a.loc, `${call.name}() argument has no value`);
