@@ -90,6 +90,14 @@ const cases: Bad[] = [
   { name: 'missing tracepoint category', prog: 'tracepoint:nosuchcat:nosuch { }', bt: true, expect: 'stdin:1:1-28: ERROR: tracepoint not found: nosuchcat:nosuch\ntracepoint:nosuchcat:nosuch { }\n~~~~~~~~~~~~~~~~~~~~~~~~~~~\n' },
   { name: 'bad interval unit', prog: 'interval:xs:1 { }', bt: true, expect: 'stdin:1:1-14: ERROR: xs is not an accepted unit of time\ninterval:xs:1 { }\n~~~~~~~~~~~~~\n' },
   { name: 'uprobe on a missing file', prog: 'uprobe:/nonexistent:main { }', bt: true, expect: 'stdin:1:1-25: ERROR: uprobe target file \'/nonexistent\' does not exist or is not executable\nuprobe:/nonexistent:main { }\n~~~~~~~~~~~~~~~~~~~~~~~~\n' },
+  // bpftrace 0.17 has no rawtracepoint provider (it stops with "Invalid probe
+  // type made it to attachpoint parser"); newer versions take the event and
+  // its arguments from BTF (`btf_trace_<event>`), which bpfkit checks at
+  // compile time in the style of 0.17's tracepoint errors.
+  { name: 'missing raw tracepoint', prog: 'rawtracepoint:nosuch {}', expect: 'stdin:1:1-21: ERROR: rawtracepoint not found: nosuch\nrawtracepoint:nosuch {}\n~~~~~~~~~~~~~~~~~~~~\n' },
+  { name: 'missing raw tracepoint with a module', prog: 'rawtracepoint:vmlinux:nosuch {}', expect: 'stdin:1:1-29: ERROR: rawtracepoint not found: vmlinux:nosuch\nrawtracepoint:vmlinux:nosuch {}\n~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n' },
+  { name: 'raw tracepoint argument past its prototype', prog: 'rawtracepoint:sys_enter { print(arg9); }', expect: 'stdin:1:27-37: ERROR: rawtracepoint:sys_enter has 2 arguments (arg0 to arg1): arg9 is out of range\nrawtracepoint:sys_enter { print(arg9); }\n                          ~~~~~~~~~~\n' },
+  { name: 'raw tracepoint argument just past its prototype', prog: 'rt:sys_enter { $x = arg2; }', expect: 'stdin:1:21-25: ERROR: rawtracepoint:sys_enter has 2 arguments (arg0 to arg1): arg2 is out of range\nrt:sys_enter { $x = arg2; }\n                    ~~~~\n' },
   { name: 'unknown provider', prog: 'nosuch:foo { }', expect: 'stdin:1:1-11: ERROR: Invalid provider: \'nosuch\'\nnosuch:foo { }\n~~~~~~~~~~\n' },
   { name: 'args field that does not exist', prog: 'tracepoint:syscalls:sys_enter_openat { printf("%d\\n", args->nosuch); }', bt: true, expect: 'stdin:1:55-67: ERROR: Struct/union of type \'struct _tracepoint_syscalls_sys_enter_openat\' does not contain a field named \'nosuch\'\ntracepoint:syscalls:sys_enter_openat { printf("%d\\n", args->nosuch); }\n                                                      ~~~~~~~~~~~~\n' },
   { name: 'args in BEGIN', prog: 'BEGIN { printf("%s\\n", args.foo); }', bt: true, expect: 'stdin:1:24-28: ERROR: The args builtin can only be used with tracepoint/kfunc/uprobeprobes (special used here)\nBEGIN { printf("%s\\n", args.foo); }\n                       ~~~~\n' },
