@@ -85,6 +85,31 @@ export function makeSink(format: 'text' | 'json', write: (s: string) => void, op
       }
       emit(r.system(out));
     },
+    systemAsync(spec, args, done) {
+      const cmd = fmt(spec, args);
+      const chunks: Buffer[] = [];
+      // Its own process group, so a signal reaches the shell and what it runs, as a terminal's Ctrl-C does.
+      const child = childProcess().spawn('/bin/sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+      child.stdout?.on('data', (b: Buffer) => chunks.push(b));
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        emit(r.system(Buffer.concat(chunks).toString('utf8')));
+        done();
+      };
+      child.on('close', end);
+      child.on('error', end);
+      return {
+        kill(signal: NodeJS.Signals = 'SIGTERM') {
+          try {
+            if (child.pid !== undefined) process.kill(-child.pid, signal);
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    },
     message(kind, spec, args) {
       const text = fmt(spec, args);
       const label = kind === 'errorf' ? 'ERROR' : kind === 'warnf' ? 'WARNING' : 'DEBUG';

@@ -35,6 +35,12 @@ export interface Sink {
   join(parts: string[], sep: string): void;
   cat(spec: EventSpec, args: Value[]): void;
   system(spec: EventSpec, args: Value[]): void;
+  /**
+   * system() while probes fire: runs the command without blocking the event
+   * loop and calls `done` once its output has been written. The session
+   * reads no further events until then, so output stays in bpftrace's order.
+   */
+  systemAsync?(spec: EventSpec, args: Value[], done: () => void): { kill(signal?: NodeJS.Signals): unknown } | undefined;
   message(kind: 'errorf' | 'warnf' | 'debugf', spec: EventSpec, args: Value[]): void;
   lost(n: number): void;
   /** Maps printed at exit, after END. */
@@ -77,6 +83,12 @@ export class Session {
   private env: DecodeEnv = {};
   private readonly stackCache = new Map<string, bigint[]>();
   private readonly remembered = new Set<number>();
+  /** A system() command is running: records are held back (and the ring left unread) until it ends. */
+  private busy?: { kill(signal?: NodeJS.Signals): unknown };
+  private readonly backlog: Buffer[] = [];
+  /** system() runs asynchronously from BEGIN on, synchronously in END (finish() does not wait). */
+  private asyncSystem = false;
+  private endWhenIdle = false;
 
   constructor(readonly compiled: Compiled, private readonly sink: Sink, private readonly opts: SessionOptions = {}) {
     this.events = compiled.res.events;
@@ -173,6 +185,7 @@ export class Session {
   /** Runs BEGIN programs (on this CPU, from user space) and starts draining events. */
   start(): void {
     this.sink.attached(this.probeCount);
+    this.asyncSystem = true;
     this.runSpecial('begin');
     this.drain();
     // Iterators walk their objects once BEGIN has run; the program then ends, as in bpftrace.
@@ -196,7 +209,7 @@ export class Session {
         if (++rounds % 16 === 0) this.reportLost();
       },
     });
-    this.poller.start();
+    if (!this.busy) this.poller.start();
   }
 
   private runSpecial(kind: 'begin' | 'end'): void {
@@ -228,8 +241,12 @@ export class Session {
   wait(untilStopped = false): Promise<number> {
     if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
     if (this.onlySpecial && !untilStopped) {
-      this.exitCode = 0;
-      return Promise.resolve(0);
+      if (!this.busy) {
+        this.exitCode = 0;
+        return Promise.resolve(0);
+      }
+      // BEGIN's system() command is still running: end once it and the output after it are done.
+      this.endWhenIdle = true;
     }
     return new Promise((resolve) => {
       this.wake = () => resolve(this.exitCode ?? 0);
@@ -239,13 +256,22 @@ export class Session {
   stop(code = 0): void {
     if (this.exitCode === undefined) this.exitCode = code;
     this.stopped = true;
-    this.wake?.();
+    // A running system() command is interrupted as a terminal's Ctrl-C
+    // would; the session ends once it has (systemDone wakes the waiter).
+    if (this.busy) this.busy.kill('SIGINT');
+    else this.wake?.();
   }
 
   /** Detaches, runs END, prints maps and releases everything. Safe to call twice. */
   finish(printMaps = true): number {
     if (this.finished) return this.exitCode ?? 0;
     this.finished = true;
+    this.asyncSystem = false;
+    if (this.busy) {
+      this.busy.kill('SIGKILL');
+      this.busy = undefined;
+    }
+    this.backlog.length = 0;
     this.poller?.close();
     for (const a of this.attachments.splice(0).reverse()) {
       try {
@@ -350,6 +376,33 @@ export class Session {
 
   private onRecord(data: Buffer): void {
     if (this.stopped) return;
+    if (this.busy) {
+      this.backlog.push(Buffer.from(data));
+      return;
+    }
+    this.handle(data);
+  }
+
+  /** A system() command ended: replays the records held back, then reads the ring again. */
+  private systemDone(): void {
+    this.busy = undefined;
+    while (this.backlog.length && !this.busy && !this.stopped) this.handle(this.backlog.shift()!);
+    if (this.busy) return;
+    this.backlog.length = 0;
+    if (this.endWhenIdle && !this.stopped) this.stop(0);
+    if (this.stopped) {
+      this.wake?.();
+      return;
+    }
+    this.poller?.start();
+    try {
+      this.drain();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private handle(data: Buffer): void {
     const id = Number(data.readBigUInt64LE(0));
     const spec = this.events[id];
     if (!spec) return;
@@ -411,8 +464,14 @@ export class Session {
       }
       case 'cat':
         return this.sink.cat(spec, args());
-      case 'system':
+      case 'system': {
+        if (this.asyncSystem && this.sink.systemAsync) {
+          this.busy = this.sink.systemAsync(spec, args(), () => this.systemDone());
+          if (this.busy) this.poller?.stop();
+          return;
+        }
         return this.sink.system(spec, args());
+      }
       default:
         return;
     }
