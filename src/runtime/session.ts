@@ -422,17 +422,13 @@ export class Session {
         return this.sink.printMap(readMap(info, this.maps.get(info.name)!, this.env), top, div);
       }
       case 'clear': {
-        // An aggregation without keys keeps its one element (bpftrace then prints `@x: 0`);
-        // a plain value map is emptied.
-        const m = this.maps.get(spec.map!);
-        const info = this.compiled.res.maps.get(spec.map!);
-        if (m && info?.keys === null && info.agg !== 'none' && info.agg !== 'hist' && info.agg !== 'lhist') zeroMap(m);
-        else m?.clear();
+        // Emptied; a keyless count() still prints `@x: 0` (readMap), as in bpftrace 0.17.
+        this.maps.get(spec.map!)?.clear();
         return;
       }
       case 'zero': {
         const m = this.maps.get(spec.map!);
-        if (m) zeroMap(m);
+        if (m) zeroMap(m, this.compiled.res.maps.get(spec.map!));
         return;
       }
       case 'helper_error': {

@@ -14,6 +14,15 @@ const cases: Case[] = [
   { name: 'system() output in order with printf()', prog: 'tracepoint:syscalls:sys_enter_getppid /comm == "bpfkit_wl"/ { printf("a %d\\n", @n); system("echo sys %d", @n); printf("b\\n"); @n++; }', flags: ['--unsafe'], workload: ['getppid', '3'], bt: true, expect: 'Attaching 1 probe...\na 0\nsys 0\nb\na 1\nsys 1\nb\na 2\nsys 2\nb\n\n\n@n: 3\n' },
   { name: 'system() then exit()', prog: 'tracepoint:syscalls:sys_enter_getppid /comm == "bpfkit_wl"/ { system("sleep 0.2; echo slow"); printf("then\\n"); exit(); }', flags: ['--unsafe'], workload: ['getppid', '1'], interrupt: false, bt: true, expect: 'Attaching 1 probe...\nslow\nthen\n\n\n' },
   { name: 'system() in BEGIN and END', prog: 'BEGIN { system("echo begin"); printf("x\\n"); exit(); } END { system("echo end"); printf("y\\n"); }', flags: ['--unsafe'], bt: true, expect: 'Attaching 2 probes...\nbegin\nx\nend\ny\n\n\n' },
+  // Keyless aggregations after clear()/zero() and never written, as bpftrace 0.17 prints them.
+  { name: 'keyless count after clear() and zero(), and never counted', prog: 'BEGIN { @a = count(); clear(@a); @b = count(); zero(@b); if (0) { @c = count(); } if (0) { @d[1] = count(); } exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n@a: 0\n@b: 0\n@c: 0\n\n' },
+  { name: 'keyless count never counted, printed while running', prog: 'BEGIN { if (0) { @x = count(); } print(@x); exit(); }', bt: true, expect: 'Attaching 1 probe...\n@x: 0\n\n\n@x: 0\n' },
+  { name: 'keyless sum, min, max after clear()', prog: 'BEGIN { @s = sum(5); @mn = min(5); @mx = max(5); clear(@s); clear(@mn); clear(@mx); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n\n\n\n' },
+  { name: 'keyless sum, min, max after zero()', prog: 'BEGIN { @s = sum(5); @mn = min(5); @mx = max(5); zero(@s); zero(@mn); zero(@mx); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n@mn: 0\n@mx: 0\n@s: 0\n' },
+  { name: 'keyed min and max after zero()', prog: 'BEGIN { @mn[1] = min(5); @mx["a"] = max(5); zero(@mn); zero(@mx); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n@mn[1]: 0\n@mx[a]: 0\n' },
+  { name: 'keyless avg and stats after clear() and zero()', prog: 'BEGIN { @a = avg(5); @s = stats(5); @za = avg(5); @zs = stats(5); clear(@a); clear(@s); zero(@za); zero(@zs); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n\n\n\n\n@za: 0\n\n@zs: count 0, average 0, total 0\n\n' },
+  { name: 'keyless hist and lhist after clear() and zero()', prog: 'BEGIN { @h = hist(5); @l = lhist(5, 0, 10, 1); @zh = hist(5); @zl = lhist(5, 0, 10, 1); clear(@h); clear(@l); zero(@zh); zero(@zl); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n\n\n@zh: \n\n@zl: \n\n' },
+  { name: 'keyless aggregations never written', prog: 'BEGIN { if (0) { @s = sum(1); @mn = min(1); @a = avg(1); @st = stats(1); @h = hist(1); @l = lhist(1, 0, 10, 1); } exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n\n\n\n\n\n\n\n\n' },
 ];
 
 runTable('language table (issue 3)', cases);
