@@ -398,7 +398,8 @@ export class Checker implements TypeCtx {
       case 'Int':
         return e.value > 0x7fffffffffffffffn ? u64 : i64;
       case 'Bool':
-        return { k: 'int', size: 1, signed: false, fmt: 'bool' };
+        // bpftrace 0.17 reads `true`/`false` as the unsigned integers 1 and 0.
+        return u64;
       case 'Str':
         return strTy(Buffer.byteLength(e.value) + 1);
       case 'Positional': {
@@ -456,7 +457,9 @@ export class Checker implements TypeCtx {
         if (e.op === '&') this.error(e.loc, 'The address-of operator is not supported');
         if (t.k !== 'int' && t.k !== 'ptr') this.error(e.loc, `The ${e.op} operator can not be used on expressions of type '${tyName(t)}'`);
         if (e.op === '!') return u64;
-        return e.op === '-' ? i64 : t.k === 'int' ? intTy(8, t.signed) : u64;
+        // bpftrace 0.17 negates an unsigned 64-bit value (`-true`, `-(uint64)x`) as unsigned.
+        if (e.op === '-') return t.k === 'int' && t.size === 8 && !t.signed ? u64 : i64;
+        return t.k === 'int' ? intTy(8, t.signed) : u64;
       }
       case 'IncDec': {
         if (e.target.kind === 'Var') {

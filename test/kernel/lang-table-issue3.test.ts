@@ -23,6 +23,10 @@ const cases: Case[] = [
   { name: 'keyless avg and stats after clear() and zero()', prog: 'BEGIN { @a = avg(5); @s = stats(5); @za = avg(5); @zs = stats(5); clear(@a); clear(@s); zero(@za); zero(@zs); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n\n\n\n\n@za: 0\n\n@zs: count 0, average 0, total 0\n\n' },
   { name: 'keyless hist and lhist after clear() and zero()', prog: 'BEGIN { @h = hist(5); @l = lhist(5, 0, 10, 1); @zh = hist(5); @zl = lhist(5, 0, 10, 1); clear(@h); clear(@l); zero(@zh); zero(@zl); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n\n\n@zh: \n\n@zl: \n\n' },
   { name: 'keyless aggregations never written', prog: 'BEGIN { if (0) { @s = sum(1); @mn = min(1); @a = avg(1); @st = stats(1); @h = hist(1); @l = lhist(1, 0, 10, 1); } exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n\n\n\n\n\n\n\n\n' },
+  // bpftrace 0.17 has no boolean type: true and false are the unsigned integers 1 and 0.
+  { name: 'true and false are 1 and 0', prog: 'BEGIN { print(true); print(false); $x = true; print($x); @b = false; @c = true; exit(); }', bt: true, expect: 'Attaching 1 probe...\n1\n0\n1\n\n\n@b: 0\n@c: 1\n' },
+  { name: 'booleans as keys, in tuples, sizeof', prog: 'BEGIN { @y[true] = 1; @y[5] = 2; $t = (true, false); print($t); printf("%d %d\\n", sizeof(true), true == 1); exit(); }', bt: true, expect: 'Attaching 1 probe...\n(1, 0)\n8 1\n\n\n@y[1]: 1\n@y[5]: 2\n' },
+  { name: 'booleans are unsigned', prog: 'BEGIN { print(!true); print(-true); print(~false); print(-(uint64)5); print(-5); $i = 4; print(-$i); exit(); }', bt: true, expect: 'Attaching 1 probe...\n0\n18446744073709551615\n18446744073709551615\n18446744073709551611\n-5\n-4\n\n\n' },
 ];
 
 runTable('language table (issue 3)', cases);
