@@ -71,7 +71,57 @@ function formatted(kind: EventKind, names: string[], opts: { unsafe?: boolean; e
 const printf = formatted('printf', ['printf']);
 const errorf = formatted('errorf', ['errorf']);
 const warnf = formatted('warnf', ['warnf']);
-const debugf = formatted('debugf', ['debugf']);
+/**
+ * debugf(): as in bpftrace 0.17, bpf_trace_printk() from the probe (the text
+ * goes to the kernel's trace_pipe, not to our output), with 0.17's warning
+ * and its limit of three conversions.
+ */
+const debugf: FnBuiltin = {
+  names: ['debugf'],
+  type(call, t) {
+    countArgs(call, t, 1, 129);
+    t.warn(call.loc, 'The debugf() builtin is not recommended for production use. For more information see bpf_trace_printk in bpf-helpers(7).');
+    const fmt = t.literalString(call.args[0], call.name, call.loc);
+    const tys = call.args.slice(1).map((a) => {
+      const ty = t.typeOf(a);
+      if (ty.k === 'none') t.error(a.loc, `${call.name}() argument has no value`);
+      return argTy(ty);
+    });
+    const err = checkPrintfArgs(call.name, fmt, tys);
+    if (err) t.error(call.loc, err);
+    if (parseFormat(fmt).conversions.length > 3) t.error(call.loc, 'debugf: Cannot use more than 3 conversion specifiers');
+    return none;
+  },
+  emit(call, g) {
+    const e = g.e;
+    // Integers are 64-bit: a conversion without a length modifier gets `ll`.
+    const fmt = (call.args[0] as { value: string }).value.replace(/%([-+ #0]*\d*(?:\.\d+)?)([diuxX])/g, '%$1ll$2');
+    const bytes = Buffer.concat([Buffer.from(fmt), Buffer.alloc(1)]);
+    const size = Math.ceil(bytes.length / 4) * 4;
+    const regs = call.args.slice(1).map((a) => {
+      const t = g.typeOf(a);
+      if (t.k === 'str' || t.k === 'buf') {
+        const m = g.mem(a);
+        const v = e.vreg();
+        e.addr(m, A.R0);
+        e.set(v, A.R0);
+        return v;
+      }
+      return g.int(a);
+    });
+    const mem = e.scratch(size);
+    const padded = Buffer.concat([bytes, Buffer.alloc(size - bytes.length)]);
+    for (let i = 0; i < size; i += 4) e.storeImm('w', mem, i, padded.readInt32LE(i));
+    regs.forEach((v, i) => {
+      e.get(v, A.R3 + i);
+      e.free(v);
+    });
+    e.addr(mem, A.R1);
+    e.loadConst(A.R2, bytes.length);
+    e.call('trace_printk');
+    return null;
+  },
+};
 const system = formatted('system', ['system'], { unsafe: true });
 
 const print: FnBuiltin = {

@@ -27,6 +27,12 @@ const cases: Case[] = [
   { name: 'true and false are 1 and 0', prog: 'BEGIN { print(true); print(false); $x = true; print($x); @b = false; @c = true; exit(); }', bt: true, expect: 'Attaching 1 probe...\n1\n0\n1\n\n\n@b: 0\n@c: 1\n' },
   { name: 'booleans as keys, in tuples, sizeof', prog: 'BEGIN { @y[true] = 1; @y[5] = 2; $t = (true, false); print($t); printf("%d %d\\n", sizeof(true), true == 1); exit(); }', bt: true, expect: 'Attaching 1 probe...\n(1, 0)\n8 1\n\n\n@y[1]: 1\n@y[5]: 2\n' },
   { name: 'booleans are unsigned', prog: 'BEGIN { print(!true); print(-true); print(~false); print(-(uint64)5); print(-5); $i = 4; print(-$i); exit(); }', bt: true, expect: 'Attaching 1 probe...\n0\n18446744073709551615\n18446744073709551615\n18446744073709551611\n-5\n-4\n\n\n' },
+  // errorf()/warnf() are not in bpftrace 0.17; newer bpftrace documents them as
+  // printf-formatted error/warning messages with the source location (stderr).
+  { name: 'errorf() and warnf() print diagnostics at the call', prog: 'BEGIN { warnf("w %d", 2); errorf("e %s", "x"); printf("out\\n"); exit(); }', expect: 'Attaching 1 probe...\nout\n\n\n', stderr: 'stdin:1:9-25: WARNING: w 2\nBEGIN { warnf("w %d", 2); errorf("e %s", "x"); printf("out\\n"); exit(); }\n        ~~~~~~~~~~~~~~~~\nstdin:1:27-46: ERROR: e x\nBEGIN { warnf("w %d", 2); errorf("e %s", "x"); printf("out\\n"); exit(); }\n                          ~~~~~~~~~~~~~~~~~~~\n' },
+  { name: 'warnf() is silent with --no-warnings', prog: 'BEGIN { warnf("w"); errorf("Something bad with args: %d, %s", 10, "arg2"); exit(); }', flags: ['--no-warnings'], expect: 'Attaching 1 probe...\n\n\n', stderr: 'stdin:1:21-74: ERROR: Something bad with args: 10, arg2\nBEGIN { warnf("w"); errorf("Something bad with args: %d, %s", 10, "arg2"); exit(); }\n                    ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n' },
+  // debugf() in bpftrace 0.17: bpf_trace_printk() (the kernel's trace_pipe), nothing on stdout, a warning at compile time.
+  { name: 'debugf() writes to the trace pipe, not stdout', prog: 'BEGIN { debugf("x %d %s\\n", 1, "s"); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n', stderr: 'stdin:1:9-36: WARNING: The debugf() builtin is not recommended for production use. For more information see bpf_trace_printk in bpf-helpers(7).\nBEGIN { debugf("x %d %s\\n", 1, "s"); exit(); }\n        ~~~~~~~~~~~~~~~~~~~~~~~~~~~\n' },
 ];
 
 runTable('language table (issue 3)', cases);
