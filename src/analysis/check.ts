@@ -12,6 +12,7 @@ import {
   arithResult, i64, intTy, isInt, kindName, strTy, tupleTy, tyName, u64, ctypeToTy, type CType, type Ty,
 } from './types.js';
 import type { CTypes } from './ctypes.js';
+import { displayName } from './scopes.js';
 
 /** Thrown inside the pass to abandon the current statement after a diagnostic. */
 class Abandon extends Error {}
@@ -62,10 +63,11 @@ export class Checker implements TypeCtx {
   // ------------------------------------------------------------ diagnostics
 
   error(loc: Loc, msg: string): never {
-    this.diagnostics.push({ severity: 'error', message: msg, loc });
+    this.diagnostics.push({ severity: 'error', message: displayName(msg), loc });
     throw new Abandon();
   }
   warn(loc: Loc, msg: string): void {
+    msg = displayName(msg);
     if (!this.diagnostics.some((d) => d.loc === loc && d.message === msg)) this.diagnostics.push({ severity: 'warning', message: msg, loc });
   }
   private guard(fn: () => void): void {
@@ -375,7 +377,7 @@ export class Checker implements TypeCtx {
     return v;
   }
   report(loc: Loc, msg: string): void {
-    this.diagnostics.push({ severity: 'error', message: msg, loc });
+    this.diagnostics.push({ severity: 'error', message: displayName(msg), loc });
   }
 
   /** Folds integer constant expressions (literals, positional parameters, arithmetic on them). */

@@ -33,6 +33,12 @@ const cases: Case[] = [
   { name: 'warnf() is silent with --no-warnings', prog: 'BEGIN { warnf("w"); errorf("Something bad with args: %d, %s", 10, "arg2"); exit(); }', flags: ['--no-warnings'], expect: 'Attaching 1 probe...\n\n\n', stderr: 'stdin:1:21-74: ERROR: Something bad with args: 10, arg2\nBEGIN { warnf("w"); errorf("Something bad with args: %d, %s", 10, "arg2"); exit(); }\n                    ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n' },
   // debugf() in bpftrace 0.17: bpf_trace_printk() (the kernel's trace_pipe), nothing on stdout, a warning at compile time.
   { name: 'debugf() writes to the trace pipe, not stdout', prog: 'BEGIN { debugf("x %d %s\\n", 1, "s"); exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n', stderr: 'stdin:1:9-36: WARNING: The debugf() builtin is not recommended for production use. For more information see bpf_trace_printk in bpf-helpers(7).\nBEGIN { debugf("x %d %s\\n", 1, "s"); exit(); }\n        ~~~~~~~~~~~~~~~~~~~~~~~~~~~\n' },
+  // let scoping (newer bpftrace's documented rule; 0.17 has no let). Assigned variables keep 0.17's probe-wide scope.
+  { name: 'let in sibling blocks, of different types', prog: 'BEGIN { if (1) { let $x = 1; print($x); } if (1) { let $x = "s"; print($x); } exit(); }', expect: 'Attaching 1 probe...\n1\ns\n\n\n' },
+  { name: 'let declared outside, assigned inside a block', prog: 'BEGIN { let $a = 1; let $b; if ($a == 1) { $b = 5; $a = 2; } print(($a, $b)); exit(); }', expect: 'Attaching 1 probe...\n(2, 5)\n\n\n' },
+  { name: 'let in a loop body, a new one each iteration', prog: 'BEGIN { let $i = 0; while ($i < 3) { let $sq = $i * $i; print($sq); $i++; } exit(); }', expect: 'Attaching 1 probe...\n0\n1\n4\n\n\n' },
+  { name: 'after a block-scoped let, the name is free again', prog: 'BEGIN { if (1) { let $x = 1; $x++; $x += 2; printf("%d\\n", $x); } $x = "later"; print($x); exit(); }', expect: 'Attaching 1 probe...\n4\nlater\n\n\n' },
+  { name: 'assigned variables stay probe-wide, as in bpftrace 0.17', prog: 'BEGIN { if (1) { $b = 1; } print($b); if (0) { $c = 1; } print($c); exit(); }', bt: true, expect: 'Attaching 1 probe...\n1\n0\n\n\n' },
 ];
 
 runTable('language table (issue 3)', cases);
