@@ -227,7 +227,8 @@ export class Checker implements TypeCtx {
     if (s.op !== '=') {
       if (!isInt(v)) this.error(s.loc, `Compound assignment requires integers`);
       const existing = this.res.maps.get(s.target.name);
-      const info = this.mapWrite(s.target, existing && existing.agg !== 'none' ? existing.value : i64, existing?.agg ?? 'none', s.loc);
+      // A map first written by `@m op= v` holds unsigned values in bpftrace 0.17 (`@c -= 1` prints 2^64-1).
+      const info = this.mapWrite(s.target, existing ? (existing.agg !== 'none' ? existing.value : i64) : u64, existing?.agg ?? 'none', s.loc);
       if (info.agg !== 'none' && info.agg !== 'count' && info.agg !== 'sum') this.error(s.loc, `Compound assignment on a ${info.agg}() map`);
       this.types.set(s.target, this.mapReadType(info));
       return;

@@ -271,7 +271,6 @@ export class Session {
       this.busy.kill('SIGKILL');
       this.busy = undefined;
     }
-    this.backlog.length = 0;
     this.poller?.close();
     for (const a of this.attachments.splice(0).reverse()) {
       try {
@@ -284,6 +283,9 @@ export class Session {
     const code = this.exitCode ?? 0;
     this.exitCode = undefined;
     try {
+      // Records held back behind an interrupted system() command, then the
+      // ring's last ones (bpftrace drains its buffers once more at exit).
+      for (const d of this.backlog.splice(0)) if (!this.stopped) this.handle(d);
       this.drain();
       this.runSpecial('end');
       this.drain();
@@ -388,8 +390,8 @@ export class Session {
     this.busy = undefined;
     while (this.backlog.length && !this.busy && !this.stopped) this.handle(this.backlog.shift()!);
     if (this.busy) return;
-    this.backlog.length = 0;
     if (this.endWhenIdle && !this.stopped) this.stop(0);
+    // Stopped: what is held back is printed by finish(), before the ring's last records.
     if (this.stopped) {
       this.wake?.();
       return;
