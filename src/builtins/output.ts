@@ -87,15 +87,19 @@ const debugf: FnBuiltin = {
       if (ty.k === 'none') t.error(a.loc, `${call.name}() argument has no value`);
       return argTy(ty);
     });
+    // bpftrace 0.17 passes on to bpf_trace_printk() only %d %u %x %p %s (with l/ll); the rest is refused first.
+    const spec = parseFormat(fmt);
+    const bad = spec.conversions.find((c) => !/^[duxps]$/.test(c.conv) || !['', 'l', 'll'].includes(c.length));
+    if (bad) t.error(call.loc, `debugf: Unknown format string token: %${bad.length}${bad.conv}`);
     const err = checkPrintfArgs(call.name, fmt, tys);
     if (err) t.error(call.loc, err);
-    if (parseFormat(fmt).conversions.length > 3) t.error(call.loc, 'debugf: Cannot use more than 3 conversion specifiers');
+    if (spec.conversions.length > 3) t.error(call.loc, 'debugf: Cannot use more than 3 conversion specifiers');
     return none;
   },
   emit(call, g) {
     const e = g.e;
     // Integers are 64-bit: a conversion without a length modifier gets `ll`.
-    const fmt = (call.args[0] as { value: string }).value.replace(/%([-+ #0]*\d*(?:\.\d+)?)([diuxX])/g, '%$1ll$2');
+    const fmt = (call.args[0] as { value: string }).value.replace(/%([-+ #0]*\d*(?:\.\d+)?)([dux])/g, '%$1ll$2');
     const bytes = Buffer.concat([Buffer.from(fmt), Buffer.alloc(1)]);
     const size = Math.ceil(bytes.length / 4) * 4;
     const regs = call.args.slice(1).map((a) => {
