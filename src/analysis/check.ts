@@ -205,6 +205,7 @@ export class Checker implements TypeCtx {
         const cur = this.vars.get(s.target.name);
         if (!cur) this.error(s.target.loc, `Undefined or undeclared variable: $${s.target.name}`);
         if (!isInt(cur) || !isInt(v)) this.error(s.loc, `Compound assignment requires integers`);
+        this.signWarnings(s.op.slice(0, -1), s.target, cur, s.value, v, s.opLoc ?? s.loc);
         this.types.set(s.target, cur);
         return;
       }
@@ -230,6 +231,7 @@ export class Checker implements TypeCtx {
       // A map first written by `@m op= v` holds unsigned values in bpftrace 0.17 (`@c -= 1` prints 2^64-1).
       const info = this.mapWrite(s.target, existing ? (existing.agg !== 'none' ? existing.value : i64) : u64, existing?.agg ?? 'none', s.loc);
       if (info.agg !== 'none' && info.agg !== 'count' && info.agg !== 'sum') this.error(s.loc, `Compound assignment on a ${info.agg}() map`);
+      if (existing) this.signWarnings(s.op.slice(0, -1), s.target, this.mapReadType(info), s.value, v, s.opLoc ?? s.loc);
       this.types.set(s.target, this.mapReadType(info));
       return;
     }
@@ -585,9 +587,27 @@ export class Checker implements TypeCtx {
       if (cmp && a.k === b.k && (a.k === 'buf' || a.k === 'inet' || a.k === 'macaddr')) return u64;
       this.error(e.loc, `Type mismatch for '${e.op}': comparing '${this.operandName(e.left, a)}' with '${this.operandName(e.right, b)}'`);
     }
+    this.signWarnings(e.op, e.left, a, e.right, b, e.opLoc);
     if (cmp) return u64;
     if (a.k === 'ptr' && b.k === 'int' && (e.op === '+' || e.op === '-')) return a;
     return arithResult(a, b);
+  }
+
+  /**
+   * bpftrace 0.17's warnings on integer operands of different signs (neither a
+   * literal) and on signed division, at the operator.
+   */
+  private signWarnings(op: string, l: Expr, a: Ty, r: Expr, b: Ty, at: Loc): void {
+    if (a.k !== 'int' || b.k !== 'int') return;
+    const cmp = ['==', '!=', '<', '<=', '>', '>='].includes(op);
+    const arith = ['+', '-', '*', '/', '%'].includes(op);
+    // A negative literal does not count (bpftrace reads `-1` as a negation).
+    const lit = (x: Expr) => x.kind === 'Int' && x.value >= 0n;
+    const name = (t: Ty & { k: 'int' }) => `${t.signed ? '' : 'unsigned '}int${t.size * 8}`;
+    if ((cmp || arith) && a.signed !== b.signed && !lit(l) && !lit(r))
+      this.warn(at, `${cmp ? 'comparison' : 'arithmetic'} of integers of different signs: '${name(a)}' and '${name(b)}' can lead to undefined behavior`.replace(/^arithmetic of/, 'arithmetic on'));
+    if ((op === '/' || op === '%') && ((a.signed && !lit(l)) || (b.signed && !lit(r))))
+      this.warn(at, `signed operands for '${op}' can lead to undefined behavior (cast to unsigned to silence warning)`);
   }
 
   private field(e: AST.Field): Ty {
