@@ -38,6 +38,8 @@ export class Checker implements TypeCtx {
   target!: ProbeTarget;
   private types = new Map<Expr, Ty>();
   private vars = new Map<string, Ty>();
+  /** Variables declared by `let $x;` alone, whose type their first assignment sets. */
+  private untyped = new Set<string>();
   private consts = new Map<Expr, bigint>();
   private readonly callEvents = new Map<Call, EventSpec>();
   private loopDepth = 0;
@@ -54,6 +56,7 @@ export class Checker implements TypeCtx {
     this.target = target;
     this.types = new Map();
     this.vars = new Map();
+    this.untyped = new Set();
     this.consts = new Map();
     if (probe.predicate) this.guard(() => this.cond(probe.predicate!, 'predicate'));
     this.block(probe.body);
@@ -105,7 +108,11 @@ export class Checker implements TypeCtx {
           if (!ty) ty = this.storageType(v);
         }
         if (ty) this.declareVar(s.name, ty, s.loc);
-        else if (!this.vars.has(s.name)) this.vars.set(s.name, i64);
+        else if (!this.vars.has(s.name)) {
+          // `let $b;`: an integer 0 until its first assignment gives it a type (`$b = "hello"`).
+          this.vars.set(s.name, i64);
+          this.untyped.add(s.name);
+        }
         return;
       }
       case 'If':
@@ -247,7 +254,7 @@ export class Checker implements TypeCtx {
 
   private declareVar(name: string, ty: Ty, loc: Loc): void {
     const cur = this.vars.get(name);
-    if (!cur) {
+    if (!cur || this.untyped.delete(name)) {
       this.vars.set(name, ty);
       return;
     }

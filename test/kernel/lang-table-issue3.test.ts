@@ -38,6 +38,8 @@ const cases: Case[] = [
   { name: 'let declared outside, assigned inside a block', prog: 'BEGIN { let $a = 1; let $b; if ($a == 1) { $b = 5; $a = 2; } print(($a, $b)); exit(); }', expect: 'Attaching 1 probe...\n(2, 5)\n\n\n' },
   { name: 'let in a loop body, a new one each iteration', prog: 'BEGIN { let $i = 0; while ($i < 3) { let $sq = $i * $i; print($sq); $i++; } exit(); }', expect: 'Attaching 1 probe...\n0\n1\n4\n\n\n' },
   { name: 'after a block-scoped let, the name is free again', prog: 'BEGIN { if (1) { let $x = 1; $x++; $x += 2; printf("%d\\n", $x); } $x = "later"; print($x); exit(); }', expect: 'Attaching 1 probe...\n4\nlater\n\n\n' },
+  { name: 'let without a value starts at zero each time it runs', prog: 'BEGIN { $i = 0; while ($i < 3) { let $v; if ($i == 0) { $v = 5; } print($v); $i++; } exit(); }', expect: 'Attaching 1 probe...\n5\n0\n0\n\n\n' },
+  { name: 'let without a value takes the type of its first assignment', prog: 'BEGIN { let $a = 1; let $b; if ($a == 1) { $b = "hello"; $a = 2; } print(($a, $b)); let $t: uint32; print($t); exit(); }', expect: 'Attaching 1 probe...\n(2, hello)\n0\n\n\n' },
   { name: 'assigned variables stay probe-wide, as in bpftrace 0.17', prog: 'BEGIN { if (1) { $b = 1; } print($b); if (0) { $c = 1; } print($c); exit(); }', bt: true, expect: 'Attaching 1 probe...\n1\n0\n\n\n' },
   // Less-tested corners, each compared with bpftrace 0.17.
   { name: 'compound assignment on multi-key map elements (new map: unsigned)', prog: 'BEGIN { @m[1, "a"] += 5; @m[1, "a"] *= 3; @m[2, "b"] -= 4; @m[2, "b"] <<= 2; @m[3, "c"] = 7; @m[3, "c"] %= 4; @m[3, "c"] |= 8; exit(); }', bt: true, expect: 'Attaching 1 probe...\n\n\n@m[3, c]: 11\n@m[1, a]: 15\n@m[2, b]: 18446744073709551600\n' },
