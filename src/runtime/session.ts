@@ -387,6 +387,7 @@ export class Session {
 
   /** A system() command ended: replays the records held back, then reads the ring again. */
   private systemDone(): void {
+    if (this.finished) return;
     this.busy = undefined;
     while (this.backlog.length && !this.busy && !this.stopped) this.handle(this.backlog.shift()!);
     if (this.busy) return;
