@@ -608,11 +608,13 @@ export class Checker implements TypeCtx {
     if (a.k !== 'int' || b.k !== 'int') return;
     const cmp = ['==', '!=', '<', '<=', '>', '>='].includes(op);
     const arith = ['+', '-', '*', '/', '%'].includes(op);
-    // A negative literal does not count (bpftrace reads `-1` as a negation).
-    const lit = (x: Expr) => x.kind === 'Int' && x.value >= 0n;
-    const name = (t: Ty & { k: 'int' }) => `${t.signed ? '' : 'unsigned '}int${t.size * 8}`;
+    // A negative literal does not count (bpftrace reads `-1` as a negation); a
+    // numeric positional parameter does (it is substituted as a literal).
+    const lit = (x: Expr) => (x.kind === 'Int' || x.kind === 'Positional') && (this.constValue(x) ?? -1n) >= 0n;
+    // bpftrace 0.17 types its integer builtins (pid, cpu...) as 64-bit.
+    const name = (x: Expr, t: Ty & { k: 'int' }) => `${t.signed ? '' : 'unsigned '}int${x.kind === 'Builtin' ? 64 : t.size * 8}`;
     if ((cmp || arith) && a.signed !== b.signed && !lit(l) && !lit(r))
-      this.warn(at, `${cmp ? 'comparison' : 'arithmetic'} of integers of different signs: '${name(a)}' and '${name(b)}' can lead to undefined behavior`.replace(/^arithmetic of/, 'arithmetic on'));
+      this.warn(at, `${cmp ? 'comparison' : 'arithmetic'} of integers of different signs: '${name(l, a)}' and '${name(r, b)}' can lead to undefined behavior`.replace(/^arithmetic of/, 'arithmetic on'));
     if ((op === '/' || op === '%') && ((a.signed && !lit(l)) || (b.signed && !lit(r))))
       this.warn(at, `signed operands for '${op}' can lead to undefined behavior (cast to unsigned to silence warning)`);
   }
