@@ -18,6 +18,7 @@ import { stackFns, stackVars } from './builtins/stacks.js';
 import { ProbeGen, CodegenError } from './codegen/gen.js';
 import { MAX_STACK, type Emitter } from './codegen/emitter.js';
 import { expand, providers, ProbeError } from './probes/index.js';
+import { scopeVariables } from './analysis/scopes.js';
 import type { Provider, ProbeTarget } from './probes/provider.js';
 
 export function builtinRegistry(): Registry {
@@ -158,6 +159,7 @@ export function compile(source: string, file: string, options: Partial<CompileOp
   expandMacros(ast);
   const diags: Diagnostic[] = [];
   applyConfig(ast, opts, diags);
+  scopeVariables(ast, diags);
   const fail = (ds: Diagnostic[]): never => {
     throw new CompileError(ds, file, source);
   };

@@ -12,6 +12,7 @@ import {
   arithResult, i64, intTy, isInt, kindName, strTy, tupleTy, tyName, u64, ctypeToTy, type CType, type Ty,
 } from './types.js';
 import type { CTypes } from './ctypes.js';
+import { displayName } from './scopes.js';
 
 /** Thrown inside the pass to abandon the current statement after a diagnostic. */
 class Abandon extends Error {}
@@ -37,6 +38,8 @@ export class Checker implements TypeCtx {
   target!: ProbeTarget;
   private types = new Map<Expr, Ty>();
   private vars = new Map<string, Ty>();
+  /** Variables declared by `let $x;` alone, whose type their first assignment sets. */
+  private untyped = new Set<string>();
   private consts = new Map<Expr, bigint>();
   private readonly callEvents = new Map<Call, EventSpec>();
   private loopDepth = 0;
@@ -53,6 +56,7 @@ export class Checker implements TypeCtx {
     this.target = target;
     this.types = new Map();
     this.vars = new Map();
+    this.untyped = new Set();
     this.consts = new Map();
     if (probe.predicate) this.guard(() => this.cond(probe.predicate!, 'predicate'));
     this.block(probe.body);
@@ -62,10 +66,11 @@ export class Checker implements TypeCtx {
   // ------------------------------------------------------------ diagnostics
 
   error(loc: Loc, msg: string): never {
-    this.diagnostics.push({ severity: 'error', message: msg, loc });
+    this.diagnostics.push({ severity: 'error', message: displayName(msg), loc });
     throw new Abandon();
   }
   warn(loc: Loc, msg: string): void {
+    msg = displayName(msg);
     if (!this.diagnostics.some((d) => d.loc === loc && d.message === msg)) this.diagnostics.push({ severity: 'warning', message: msg, loc });
   }
   private guard(fn: () => void): void {
@@ -103,7 +108,11 @@ export class Checker implements TypeCtx {
           if (!ty) ty = this.storageType(v);
         }
         if (ty) this.declareVar(s.name, ty, s.loc);
-        else if (!this.vars.has(s.name)) this.vars.set(s.name, i64);
+        else if (!this.vars.has(s.name)) {
+          // `let $b;`: an integer 0 until its first assignment gives it a type (`$b = "hello"`).
+          this.vars.set(s.name, i64);
+          this.untyped.add(s.name);
+        }
         return;
       }
       case 'If':
@@ -204,6 +213,7 @@ export class Checker implements TypeCtx {
         const cur = this.vars.get(s.target.name);
         if (!cur) this.error(s.target.loc, `Undefined or undeclared variable: $${s.target.name}`);
         if (!isInt(cur) || !isInt(v)) this.error(s.loc, `Compound assignment requires integers`);
+        this.signWarnings(s.op.slice(0, -1), s.target, cur, s.value, v, s.opLoc ?? s.loc);
         this.types.set(s.target, cur);
         return;
       }
@@ -226,8 +236,10 @@ export class Checker implements TypeCtx {
     if (s.op !== '=') {
       if (!isInt(v)) this.error(s.loc, `Compound assignment requires integers`);
       const existing = this.res.maps.get(s.target.name);
-      const info = this.mapWrite(s.target, existing && existing.agg !== 'none' ? existing.value : i64, existing?.agg ?? 'none', s.loc);
+      // A map first written by `@m op= v` holds unsigned values in bpftrace 0.17 (`@c -= 1` prints 2^64-1).
+      const info = this.mapWrite(s.target, existing ? (existing.agg !== 'none' ? existing.value : i64) : u64, existing?.agg ?? 'none', s.loc);
       if (info.agg !== 'none' && info.agg !== 'count' && info.agg !== 'sum') this.error(s.loc, `Compound assignment on a ${info.agg}() map`);
+      if (existing) this.signWarnings(s.op.slice(0, -1), s.target, this.mapReadType(info), s.value, v, s.opLoc ?? s.loc);
       this.types.set(s.target, this.mapReadType(info));
       return;
     }
@@ -243,7 +255,7 @@ export class Checker implements TypeCtx {
 
   private declareVar(name: string, ty: Ty, loc: Loc): void {
     const cur = this.vars.get(name);
-    if (!cur) {
+    if (!cur || this.untyped.delete(name)) {
       this.vars.set(name, ty);
       return;
     }
@@ -376,7 +388,7 @@ export class Checker implements TypeCtx {
     return v;
   }
   report(loc: Loc, msg: string): void {
-    this.diagnostics.push({ severity: 'error', message: msg, loc });
+    this.diagnostics.push({ severity: 'error', message: displayName(msg), loc });
   }
 
   /** Folds integer constant expressions (literals, positional parameters, arithmetic on them). */
@@ -399,7 +411,8 @@ export class Checker implements TypeCtx {
       case 'Int':
         return e.value > 0x7fffffffffffffffn ? u64 : i64;
       case 'Bool':
-        return { k: 'int', size: 1, signed: false, fmt: 'bool' };
+        // bpftrace 0.17 reads `true`/`false` as the unsigned integers 1 and 0.
+        return u64;
       case 'Str':
         return strTy(Buffer.byteLength(e.value) + 1);
       case 'Positional': {
@@ -457,7 +470,9 @@ export class Checker implements TypeCtx {
         if (e.op === '&') this.error(e.loc, 'The address-of operator is not supported');
         if (t.k !== 'int' && t.k !== 'ptr') this.error(e.loc, `The ${e.op} operator can not be used on expressions of type '${tyName(t)}'`);
         if (e.op === '!') return u64;
-        return e.op === '-' ? i64 : t.k === 'int' ? intTy(8, t.signed) : u64;
+        // bpftrace 0.17 negates an unsigned 64-bit value (`-true`, `-(uint64)x`) as unsigned.
+        if (e.op === '-') return t.k === 'int' && t.size === 8 && !t.signed ? u64 : i64;
+        return t.k === 'int' ? intTy(8, t.signed) : u64;
       }
       case 'IncDec': {
         if (e.target.kind === 'Var') {
@@ -580,9 +595,29 @@ export class Checker implements TypeCtx {
       if (cmp && a.k === b.k && (a.k === 'buf' || a.k === 'inet' || a.k === 'macaddr')) return u64;
       this.error(e.loc, `Type mismatch for '${e.op}': comparing '${this.operandName(e.left, a)}' with '${this.operandName(e.right, b)}'`);
     }
+    this.signWarnings(e.op, e.left, a, e.right, b, e.opLoc);
     if (cmp) return u64;
     if (a.k === 'ptr' && b.k === 'int' && (e.op === '+' || e.op === '-')) return a;
     return arithResult(a, b);
+  }
+
+  /**
+   * bpftrace 0.17's warnings on integer operands of different signs (neither a
+   * literal) and on signed division, at the operator.
+   */
+  private signWarnings(op: string, l: Expr, a: Ty, r: Expr, b: Ty, at: Loc): void {
+    if (a.k !== 'int' || b.k !== 'int') return;
+    const cmp = ['==', '!=', '<', '<=', '>', '>='].includes(op);
+    const arith = ['+', '-', '*', '/', '%'].includes(op);
+    // A negative literal does not count (bpftrace reads `-1` as a negation); a
+    // numeric positional parameter does (it is substituted as a literal).
+    const lit = (x: Expr) => (x.kind === 'Int' || x.kind === 'Positional') && (this.constValue(x) ?? -1n) >= 0n;
+    // bpftrace 0.17 types its integer builtins (pid, cpu...) as 64-bit.
+    const name = (x: Expr, t: Ty & { k: 'int' }) => `${t.signed ? '' : 'unsigned '}int${x.kind === 'Builtin' ? 64 : t.size * 8}`;
+    if ((cmp || arith) && a.signed !== b.signed && !lit(l) && !lit(r))
+      this.warn(at, `${cmp ? 'comparison' : 'arithmetic'} of integers of different signs: '${name(l, a)}' and '${name(r, b)}' can lead to undefined behavior`.replace(/^arithmetic of/, 'arithmetic on'));
+    if ((op === '/' || op === '%') && ((a.signed && !lit(l)) || (b.signed && !lit(r))))
+      this.warn(at, `signed operands for '${op}' can lead to undefined behavior (cast to unsigned to silence warning)`);
   }
 
   private field(e: AST.Field): Ty {

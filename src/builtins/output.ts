@@ -38,6 +38,17 @@ function formatted(kind: EventKind, names: string[], opts: { unsafe?: boolean; e
     type(call, t) {
       countArgs(call, t, 1, 129);
       const fmt = t.literalString(call.args[0], call.name, call.loc);
+      // bpftrace 0.17 names an aggregation map's value by its function
+      // (`count supplied`), which no conversion accepts.
+      const aggs = call.args.slice(1).map((a) => (a.kind === 'Map' ? t.res.maps.get(a.name)?.agg : undefined));
+      if (aggs.some((x) => x && x !== 'none')) {
+        const names = call.args.slice(1).map((a, i) => {
+          const agg = aggs[i];
+          return agg && agg !== 'none' ? agg : kindName(t.typeOf(a));
+        });
+        const err = checkFormatArgs(parseFormat(fmt), names, call.name);
+        if (err) t.error(call.loc, err);
+      }
       const tys = call.args.slice(1).map((a) => {
         const ty = t.typeOf(a);
         if (ty.k === 'none') t.error(a.loc, `${call.name}() argument has no value`);
@@ -60,7 +71,61 @@ function formatted(kind: EventKind, names: string[], opts: { unsafe?: boolean; e
 const printf = formatted('printf', ['printf']);
 const errorf = formatted('errorf', ['errorf']);
 const warnf = formatted('warnf', ['warnf']);
-const debugf = formatted('debugf', ['debugf']);
+/**
+ * debugf(): as in bpftrace 0.17, bpf_trace_printk() from the probe (the text
+ * goes to the kernel's trace_pipe, not to our output), with 0.17's warning
+ * and its limit of three conversions.
+ */
+const debugf: FnBuiltin = {
+  names: ['debugf'],
+  type(call, t) {
+    countArgs(call, t, 1, 129);
+    t.warn(call.loc, 'The debugf() builtin is not recommended for production use. For more information see bpf_trace_printk in bpf-helpers(7).');
+    const fmt = t.literalString(call.args[0], call.name, call.loc);
+    const tys = call.args.slice(1).map((a) => {
+      const ty = t.typeOf(a);
+      if (ty.k === 'none') t.error(a.loc, `${call.name}() argument has no value`);
+      return argTy(ty);
+    });
+    // bpftrace 0.17 passes on to bpf_trace_printk() only %d %u %x %p %s (with l/ll); the rest is refused first.
+    const spec = parseFormat(fmt);
+    const bad = spec.conversions.find((c) => !/^[duxps]$/.test(c.conv) || !['', 'l', 'll'].includes(c.length));
+    if (bad) t.error(call.loc, `debugf: Unknown format string token: %${bad.length}${bad.conv}`);
+    const err = checkPrintfArgs(call.name, fmt, tys);
+    if (err) t.error(call.loc, err);
+    if (spec.conversions.length > 3) t.error(call.loc, 'debugf: Cannot use more than 3 conversion specifiers');
+    return none;
+  },
+  emit(call, g) {
+    const e = g.e;
+    // Integers are 64-bit: a conversion without a length modifier gets `ll`.
+    const fmt = (call.args[0] as { value: string }).value.replace(/%([-+ #0]*\d*(?:\.\d+)?)([dux])/g, '%$1ll$2');
+    const bytes = Buffer.concat([Buffer.from(fmt), Buffer.alloc(1)]);
+    const size = Math.ceil(bytes.length / 4) * 4;
+    const regs = call.args.slice(1).map((a) => {
+      const t = g.typeOf(a);
+      if (t.k === 'str' || t.k === 'buf') {
+        const m = g.mem(a);
+        const v = e.vreg();
+        e.addr(m, A.R0);
+        e.set(v, A.R0);
+        return v;
+      }
+      return g.int(a);
+    });
+    const mem = e.scratch(size);
+    const padded = Buffer.concat([bytes, Buffer.alloc(size - bytes.length)]);
+    for (let i = 0; i < size; i += 4) e.storeImm('w', mem, i, padded.readInt32LE(i));
+    regs.forEach((v, i) => {
+      e.get(v, A.R3 + i);
+      e.free(v);
+    });
+    e.addr(mem, A.R1);
+    e.loadConst(A.R2, bytes.length);
+    e.call('trace_printk');
+    return null;
+  },
+};
 const system = formatted('system', ['system'], { unsafe: true });
 
 const print: FnBuiltin = {

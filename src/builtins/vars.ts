@@ -137,6 +137,9 @@ const argN: VarBuiltin = {
     const n = Number(b.name.slice(3));
     if (!t.target.argN && !t.target.argRead) t.error(b.loc, `The ${b.name} builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes`);
     const r = t.target.argRead?.(n) ?? t.target.argN?.(n);
+    const nargs = t.target.provider === 'rawtracepoint' ? t.target.data?.nargs : undefined;
+    if (!r && typeof nargs === 'number')
+      t.error(b.loc, `${t.target.name} has ${nargs} argument${nargs === 1 ? '' : 's'}${nargs ? ` (arg0 to arg${nargs - 1})` : ''}: ${b.name} is out of range`);
     if (!r) t.error(b.loc, `${t.target.provider} probes have no ${b.name}`);
     return r.kind === 'ctx' && r.signed ? i64 : u64;
   },

@@ -128,7 +128,7 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       child?.kill('SIGKILL');
       return 0;
     }
-    const sink = makeSink(args.format, write, { quiet: args.quiet, file, source });
+    const sink = makeSink(args.format, write, { quiet: args.quiet, file, source, warnings: args.warnings });
     const session = new Session(compiled, sink, {
       verifierLog: args.debug.has('verifier') || args.debug.has('all'),
       onVerifierLog: (name, log) => io.err(`; verifier log for ${name}\n${log}\n`),

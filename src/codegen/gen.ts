@@ -149,6 +149,7 @@ export class ProbeGen implements GenCtx {
         return this.assign(s);
       case 'Let': {
         if (s.value) this.assignVar(s.name, s.value, '=', s.loc);
+        else this.zeroVar(s.name);
         return;
       }
       case 'If': {
@@ -329,6 +330,17 @@ export class ProbeGen implements GenCtx {
     } else if ('mem' in home) {
       this.storeValue(home.mem, src, this.typeOf(value), ty.size, ty);
     }
+  }
+
+  /** `let $x;`: the variable starts at zero each time the declaration runs (a loop body's, too). */
+  private zeroVar(name: string): void {
+    const home = this.varHomes.get(name);
+    const ty = this.pt.vars.get(name);
+    if (!home || !ty) return;
+    if (isScalar(ty)) {
+      this.e.emit(A.mov64Imm(A.R0, 0));
+      this.varSet(home, A.R0);
+    } else if ('mem' in home) this.e.zero(home.mem, ty.size);
   }
 
   /** Scalar variables live in a vreg, or in memory when given a memory home. */

@@ -346,8 +346,10 @@ function parseSizeof(ps: ParserState): Expr {
   ps.next();
   if (startsType(ps)) {
     const arg = parseType(ps);
-    const rp = ps.expect(')', [')', '*']);
-    return { kind: 'Sizeof', loc: span(kw.loc, rp.loc), arg };
+    ps.expect(')', [')', '*']);
+    // bpftrace 0.17's range for `sizeof(type)` ends where the type's does
+    // (through the `)` only for `struct X`, whose range runs over it).
+    return { kind: 'Sizeof', loc: span(kw.loc, arg.loc), arg };
   }
   const arg = parseExpr(ps);
   const rp = ps.expect(')', [')', ',']);

@@ -93,6 +93,8 @@ export function readMap(info: MapInfo, parts: MapPartFd[], env: DecodeEnv = {}):
         }
       }
     }
+    // bpftrace 0.17 prints a keyless count() as 0 when never counted or cleared.
+    if (info.agg === 'count' && info.keys === null && entries.length === 0) entries.push({ key: [], value: 0n });
     return { name, kind: info.agg, signed, entries };
   }
   const map = parts[0].map;
@@ -158,9 +160,13 @@ export function readMap(info: MapInfo, parts: MapPartFd[], env: DecodeEnv = {}):
 }
 
 /** zero(): keeps the keys, resets the values. */
-export function zeroMap(parts: MapPartFd[]): void {
+export function zeroMap(parts: MapPartFd[], info?: MapInfo): void {
   for (const { map } of parts) {
     const zero = Buffer.alloc(map.fullValueSize);
+    // min()/max() values carry a "set" flag; bpftrace 0.17 prints a zeroed one as 0.
+    if (info?.agg === 'min' || info?.agg === 'max') {
+      for (let c = 0; c < (map.perCpu ? map.ncpus : 1); c++) zero.writeBigUInt64LE(1n, c * map.valueStride + 8);
+    }
     for (const [k] of map.dump()) {
       try {
         map.update(k, zero);

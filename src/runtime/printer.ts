@@ -3,7 +3,7 @@
 // value that needs them is printed.
 import { childProcess } from '../lazy.js';
 import { readFileSync } from 'node:fs';
-import { createRenderer, formatPrintf, formatStrftime, type Renderer, type Symbolizer, type Value } from '../output/index.js';
+import { createRenderer, formatDiagnostic, formatPrintf, formatStrftime, type Renderer, type Symbolizer, type Value } from '../output/index.js';
 import type { EventSpec } from '../analysis/resources.js';
 import { ksym } from '../symbols/kallsyms.js';
 import { resolveUser } from '../symbols/usym.js';
@@ -16,6 +16,8 @@ export interface SinkOptions {
   file?: string;
   source?: string;
   symbolizer?: Symbolizer;
+  /** false: warnf() prints nothing (--no-warnings). */
+  warnings?: boolean;
 }
 
 export function kernelSymbolizer(): Symbolizer {
@@ -85,11 +87,48 @@ export function makeSink(format: 'text' | 'json', write: (s: string) => void, op
       }
       emit(r.system(out));
     },
+    systemAsync(spec, args, done) {
+      const cmd = fmt(spec, args);
+      const chunks: Buffer[] = [];
+      // Its own process group, so a signal reaches the shell and what it runs, as a terminal's Ctrl-C does.
+      const child = childProcess().spawn('/bin/sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+      child.stdout?.on('data', (b: Buffer) => chunks.push(b));
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        emit(r.system(Buffer.concat(chunks).toString('utf8')));
+        done();
+      };
+      child.on('close', end);
+      child.on('error', end);
+      return {
+        kill(signal: NodeJS.Signals = 'SIGTERM') {
+          try {
+            if (child.pid !== undefined) process.kill(-child.pid, signal);
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    },
     message(kind, spec, args) {
+      // errorf()/warnf() as newer bpftrace documents them: the message as a
+      // diagnostic at the call's place in the program, on stderr.
+      if (kind === 'warnf' && opts.warnings === false) return;
       const text = fmt(spec, args);
-      const label = kind === 'errorf' ? 'ERROR' : kind === 'warnf' ? 'WARNING' : 'DEBUG';
-      if (format === 'json') emit(`{"type": "${kind === 'errorf' ? 'error' : kind === 'warnf' ? 'warning' : 'debug'}", "data": ${JSON.stringify(text)}}\n`);
-      else process.stderr.write(`${label}: ${text}\n`);
+      if (format === 'json') {
+        emit(`{"type": "${kind === 'errorf' ? 'error' : kind === 'warnf' ? 'warning' : 'debug'}", "data": ${JSON.stringify(text)}}\n`);
+        return;
+      }
+      const l = spec.loc;
+      process.stderr.write(formatDiagnostic({
+        level: kind === 'errorf' ? 'ERROR' : 'WARNING',
+        message: text,
+        file: opts.file,
+        source: opts.source,
+        range: { line: l.line, column: l.col, endLine: l.endLine, endColumn: l.endCol },
+      }));
     },
     lost(n) {
       emit(r.lostEvents(n));

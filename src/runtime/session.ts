@@ -36,6 +36,12 @@ export interface Sink {
   join(parts: string[], sep: string): void;
   cat(spec: EventSpec, args: Value[]): void;
   system(spec: EventSpec, args: Value[]): void;
+  /**
+   * system() while probes fire: runs the command without blocking the event
+   * loop and calls `done` once its output has been written. The session
+   * reads no further events until then, so output stays in bpftrace's order.
+   */
+  systemAsync?(spec: EventSpec, args: Value[], done: () => void): { kill(signal?: NodeJS.Signals): unknown } | undefined;
   message(kind: 'errorf' | 'warnf' | 'debugf', spec: EventSpec, args: Value[]): void;
   lost(n: number): void;
   /** Maps printed at exit, after END. */
@@ -80,6 +86,12 @@ export class Session {
   private env: DecodeEnv = {};
   private readonly stackCache = new Map<string, bigint[]>();
   private readonly remembered = new Set<number>();
+  /** A system() command is running: records are held back (and the ring left unread) until it ends. */
+  private busy?: { kill(signal?: NodeJS.Signals): unknown };
+  private readonly backlog: Buffer[] = [];
+  /** system() runs asynchronously from BEGIN on, synchronously in END (finish() does not wait). */
+  private asyncSystem = false;
+  private endWhenIdle = false;
 
   constructor(readonly compiled: Compiled, private readonly sink: Sink, private readonly opts: SessionOptions = {}) {
     this.events = compiled.res.events;
@@ -224,6 +236,7 @@ export class Session {
   /** Runs BEGIN programs (on this CPU, from user space) and starts draining events. */
   start(): void {
     this.sink.attached(this.probeCount);
+    this.asyncSystem = true;
     this.runSpecial('begin');
     this.drain();
     // Iterators walk their objects once BEGIN has run; the program then ends, as in bpftrace.
@@ -247,7 +260,7 @@ export class Session {
         if (++rounds % 16 === 0) this.reportLost();
       },
     });
-    this.poller.start();
+    if (!this.busy) this.poller.start();
   }
 
   private runSpecial(kind: 'begin' | 'end'): void {
@@ -279,8 +292,12 @@ export class Session {
   wait(untilStopped = false): Promise<number> {
     if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
     if (this.onlySpecial && !untilStopped) {
-      this.exitCode = 0;
-      return Promise.resolve(0);
+      if (!this.busy) {
+        this.exitCode = 0;
+        return Promise.resolve(0);
+      }
+      // BEGIN's system() command is still running: end once it and the output after it are done.
+      this.endWhenIdle = true;
     }
     return new Promise((resolve) => {
       this.wake = () => resolve(this.exitCode ?? 0);
@@ -290,13 +307,21 @@ export class Session {
   stop(code = 0): void {
     if (this.exitCode === undefined) this.exitCode = code;
     this.stopped = true;
-    this.wake?.();
+    // A running system() command is interrupted as a terminal's Ctrl-C
+    // would; the session ends once it has (systemDone wakes the waiter).
+    if (this.busy) this.busy.kill('SIGINT');
+    else this.wake?.();
   }
 
   /** Detaches, runs END, prints maps and releases everything. Safe to call twice. */
   finish(printMaps = true): number {
     if (this.finished) return this.exitCode ?? 0;
     this.finished = true;
+    this.asyncSystem = false;
+    if (this.busy) {
+      this.busy.kill('SIGKILL');
+      this.busy = undefined;
+    }
     this.poller?.close();
     for (const a of this.attachments.splice(0).reverse()) {
       try {
@@ -309,6 +334,9 @@ export class Session {
     const code = this.exitCode ?? 0;
     this.exitCode = undefined;
     try {
+      // Records held back behind an interrupted system() command, then the
+      // ring's last ones (bpftrace drains its buffers once more at exit).
+      for (const d of this.backlog.splice(0)) if (!this.stopped) this.handle(d);
       this.drain();
       this.runSpecial('end');
       this.drain();
@@ -402,6 +430,34 @@ export class Session {
 
   private onRecord(data: Buffer): void {
     if (this.stopped) return;
+    if (this.busy) {
+      this.backlog.push(Buffer.from(data));
+      return;
+    }
+    this.handle(data);
+  }
+
+  /** A system() command ended: replays the records held back, then reads the ring again. */
+  private systemDone(): void {
+    if (this.finished) return;
+    this.busy = undefined;
+    while (this.backlog.length && !this.busy && !this.stopped) this.handle(this.backlog.shift()!);
+    if (this.busy) return;
+    if (this.endWhenIdle && !this.stopped) this.stop(0);
+    // Stopped: what is held back is printed by finish(), before the ring's last records.
+    if (this.stopped) {
+      this.wake?.();
+      return;
+    }
+    this.poller?.start();
+    try {
+      this.drain();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private handle(data: Buffer): void {
     const id = Number(data.readBigUInt64LE(0));
     const spec = this.events[id];
     if (!spec) return;
@@ -421,18 +477,14 @@ export class Session {
         return this.sink.printMap(readMap(info, this.parts.get(info.name)!, this.env), top, div);
       }
       case 'clear': {
-        // An aggregation without keys keeps its one element (bpftrace then prints `@x: 0`);
-        // a plain value map is emptied.
+        // Emptied; a keyless count() still prints `@x: 0` (readMap), as in bpftrace 0.17.
         const m = this.parts.get(spec.map!);
-        const info = this.compiled.res.maps.get(spec.map!);
-        if (!m) return;
-        if (info?.keys === null && info.agg !== 'none' && info.agg !== 'hist' && info.agg !== 'lhist') zeroMap(m);
-        else clearMap(m);
+        if (m) clearMap(m);
         return;
       }
       case 'zero': {
         const m = this.parts.get(spec.map!);
-        if (m) zeroMap(m);
+        if (m) zeroMap(m, this.compiled.res.maps.get(spec.map!));
         return;
       }
       case 'helper_error': {
@@ -464,8 +516,14 @@ export class Session {
       }
       case 'cat':
         return this.sink.cat(spec, args());
-      case 'system':
+      case 'system': {
+        if (this.asyncSystem && this.sink.systemAsync) {
+          this.busy = this.sink.systemAsync(spec, args(), () => this.systemDone());
+          if (this.busy) this.poller?.stop();
+          return;
+        }
         return this.sink.system(spec, args());
+      }
       default:
         return;
     }

@@ -22,7 +22,7 @@ const cases: Case[] = [
   { name: 'strlen', prog: 'BEGIN { printf("%d %d\\n", strlen("hello"), strlen("")); exit(); }', expect: 'Attaching 1 probe...\n5 0\n\n\n' },
   { name: 'has_key', prog: 'BEGIN { @m[1] = 1; @s["a"] = 2; printf("%d %d %d\\n", has_key(@m, 1), has_key(@m, 2), has_key(@s, "a")); exit(); }', expect: 'Attaching 1 probe...\n1 0 1\n\n\n@m[1]: 1\n@s[a]: 2\n' },
   { name: 'delete(@m, key)', prog: 'BEGIN { @m[1] = 1; @m[2] = 2; delete(@m, 1); exit(); }', expect: 'Attaching 1 probe...\n\n\n@m[2]: 2\n' },
-  { name: 'errorf and warnf go to stderr', prog: 'BEGIN { errorf("bad %d", 1); warnf("careful %s", "x"); printf("out\\n"); exit(); }', expect: 'Attaching 1 probe...\nout\n\n\n', stderr: 'ERROR: bad 1\nWARNING: careful x\n' },
+  { name: 'errorf and warnf go to stderr', prog: 'BEGIN { errorf("bad %d", 1); warnf("careful %s", "x"); printf("out\\n"); exit(); }', expect: 'Attaching 1 probe...\nout\n\n\n', stderr: 'stdin:1:9-28: ERROR: bad 1\nBEGIN { errorf("bad %d", 1); warnf("careful %s", "x"); printf("out\\n"); exit(); }\n        ~~~~~~~~~~~~~~~~~~~\nstdin:1:30-54: WARNING: careful x\nBEGIN { errorf("bad %d", 1); warnf("careful %s", "x"); printf("out\\n"); exit(); }\n                             ~~~~~~~~~~~~~~~~~~~~~~~~\n' },
   { name: 'nsecs clocks', prog: 'BEGIN { printf("%d %d %d\\n", nsecs(boot) > 0, nsecs(tai) > nsecs(monotonic), nsecs(monotonic) > 0); exit(); }', expect: 'Attaching 1 probe...\n1 1 1\n\n\n' },
   { name: 'ncpus and jiffies', prog: 'BEGIN { printf("%d %d\\n", ncpus > 0, jiffies > 0); exit(); }', expect: 'Attaching 1 probe...\n1 1\n\n\n' },
   { name: 'offsetof', prog: 'struct s { int a; char b; long c; }\nBEGIN { printf("%d %d %d\\n", offsetof(struct s, a), offsetof(struct s, b), offsetof(struct s, c)); exit(); }', expect: 'Attaching 1 probe...\n0 4 8\n\n\n' },
@@ -45,7 +45,7 @@ const cases: Case[] = [
   { name: 'config max_strlen on user strings', prog: 'config = { max_strlen = 6 }\ntracepoint:syscalls:sys_enter_openat /comm == "bpfkit_wl" && args.flags == 0/ { @[str(args.filename)] = count(); }', workload: ['open', '/etc/hostname', '2'], expect: 'Attaching 1 probe...\n\n\n@[/etc/]: 2\n' },
   { name: 'bitfields of a user struct', prog: 'struct w { char pad[32]; unsigned int lo:4; unsigned int hi:4; unsigned int rest:24; }\ntracepoint:syscalls:sys_enter_write /comm == "bpfkit_wl"/ { $p = (struct w *)args; printf("%d %d %d\\n", $p->lo, $p->hi, $p->rest); }', workload: ['write', '1', '4660'], expect: 'Attaching 1 probe...\n4 3 18\n\n\n' },
   { name: 'len of an array', prog: 'BEGIN { printf("%d %d\\n", len(pton("::1")), len(pton("1.2.3.4"))); exit(); }', expect: 'Attaching 1 probe...\n16 4\n\n\n' },
-  { name: 'debugf goes to stderr', prog: 'BEGIN { debugf("dbg %d", 7); exit(); }', expect: 'Attaching 1 probe...\n\n\n', stderr: 'DEBUG: dbg 7\n' },
+  { name: 'debugf goes to the trace pipe', prog: 'BEGIN { debugf("dbg %d", 7); exit(); }', expect: 'Attaching 1 probe...\n\n\n', stderr: 'stdin:1:9-28: WARNING: The debugf() builtin is not recommended for production use. For more information see bpf_trace_printk in bpf-helpers(7).\nBEGIN { debugf("dbg %d", 7); exit(); }\n        ~~~~~~~~~~~~~~~~~~~\n' },
   { name: 'strerror as a map key', prog: 'BEGIN { @e[strerror(1)] = 1; exit(); }', expect: 'Attaching 1 probe...\n\n\n@e[Operation not permitted]: 1\n' },
   { name: 'for over a map, reading keys and values', prog: 'BEGIN { @m["a"] = 1; for ($kv : @m) { printf("%s %d\\n", $kv.0, $kv.1); } exit(); }', expect: 'Attaching 1 probe...\na 1\n\n\n@m[a]: 1\n' },
 ];
