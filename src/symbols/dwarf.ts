@@ -180,41 +180,63 @@ function cstrAt(buf: Buffer, off: number): string | undefined {
 
 // ------------------------------------------------------------------ abbreviations
 
-interface AbbrevAttr {
-  at: number;
-  form: number;
-  /** DW_FORM_implicit_const's value, stored in the abbreviation. */
-  implicit?: number;
-}
-
 interface Abbrev {
   tag: number;
   children: boolean;
-  attrs: AbbrevAttr[];
+  /** Attribute specs as triples: attribute, form, DW_FORM_implicit_const's value (else 0). */
+  spec: number[];
 }
 
 const FORM_INDIRECT = 0x16;
 const FORM_IMPLICIT_CONST = 0x21;
 
-function parseAbbrevs(buf: Buffer, off: number): Map<number, Abbrev> {
+/** One unit's abbreviation table, indexed by code (codes are small and dense). */
+function parseAbbrevs(buf: Buffer, off: number): Abbrev[] {
   const r = new Reader(buf, off);
-  const out = new Map<number, Abbrev>();
+  const out: Abbrev[] = [];
+  const n = buf.length;
   for (;;) {
-    if (r.pos >= buf.length) break;
+    if (r.pos >= n) break;
     const code = r.uleb();
     if (code === 0) break;
     const tag = r.uleb();
     const children = r.u8() !== 0;
-    const attrs: AbbrevAttr[] = [];
+    const spec: number[] = [];
     for (;;) {
-      const at = r.uleb();
-      const form = r.uleb();
+      // Nearly every attribute and form fits one LEB128 byte.
+      let at = buf[r.pos];
+      if (at < 0x80) r.pos++;
+      else at = r.uleb();
+      let form = buf[r.pos];
+      if (form < 0x80) r.pos++;
+      else form = r.uleb();
       if (at === 0 && form === 0) break;
-      attrs.push(form === FORM_IMPLICIT_CONST ? { at, form, implicit: r.sleb() } : { at, form });
+      spec.push(at, form, form === FORM_IMPLICIT_CONST ? r.sleb() : 0);
     }
-    out.set(code, { tag, children, attrs });
+    out[code] = { tag, children, spec };
   }
   return out;
+}
+
+/** A same-file DIE reference as an absolute .debug_info offset, or -1 for other forms. */
+function readRef(r: Reader, form: number, u: { offset: number; offsetSize: number; addrSize: number; version: number }): number {
+  switch (form) {
+    case 0x11:
+      return u.offset + r.u8();
+    case 0x12:
+      return u.offset + r.u16();
+    case 0x13:
+      return u.offset + r.u32();
+    case 0x14:
+      return u.offset + r.u64();
+    case 0x15:
+      return u.offset + r.uleb();
+    case 0x10:
+      return r.uN(u.version <= 2 ? u.addrSize : u.offsetSize);
+    default:
+      skipForm(r, form, u);
+      return -1;
+  }
 }
 
 /** Steps over one attribute value of `form` without decoding it. */
@@ -337,7 +359,7 @@ export interface Die {
 }
 
 export class Unit {
-  abbrevs!: Map<number, Abbrev>;
+  abbrevs!: Abbrev[];
   /** Offset of the root DIE. */
   dieStart = 0;
   strOffsetsBase?: number;
@@ -403,11 +425,11 @@ export interface ArangeEntry {
 export class Dwarf {
   private readonly sections = new Map<string, Buffer | null>();
   private unitsCache?: Unit[];
-  private readonly abbrevCache = new Map<number, Map<number, Abbrev>>();
+  private readonly abbrevCache = new Map<number, Abbrev[]>();
   private readonly dies = new Map<number, Die>();
   private arangesCache?: ArangeEntry[];
   /** Function DIEs by name, for units already walked (first one in walking order). */
-  private readonly funcIndex = new Map<string, Die>();
+  private readonly funcIndex = new Map<string, number>();
   private readonly walked = new Set<Unit>();
   /** Counters for measurements and tests: units and DIEs decoded so far. */
   readonly stats = { unitsWalked: 0, diesDecoded: 0 };
@@ -488,7 +510,7 @@ export class Dwarf {
     return undefined;
   }
 
-  private abbrevsAt(off: number): Map<number, Abbrev> {
+  private abbrevsAt(off: number): Abbrev[] {
     let a = this.abbrevCache.get(off);
     if (!a) {
       const buf = this.section('.debug_abbrev');
@@ -510,12 +532,13 @@ export class Dwarf {
     const r = new Reader(buf, off);
     const code = r.uleb();
     if (code === 0) return null;
-    const ab = u.abbrevs.get(code);
+    const ab = u.abbrevs[code];
     if (!ab) throw new DwarfError(`DIE at 0x${off.toString(16)} uses unknown abbreviation ${code}`);
     const attrs = new Map<number, AttrValue>();
-    for (const a of ab.attrs) {
-      const v = this.readForm(r, a.form, u, a.implicit);
-      if (!attrs.has(a.at)) attrs.set(a.at, v);
+    const spec = ab.spec;
+    for (let i = 0; i < spec.length; i += 3) {
+      const v = this.readForm(r, spec[i + 1], u, spec[i + 2]);
+      if (!attrs.has(spec[i])) attrs.set(spec[i], v);
     }
     const die: Die = { offset: off, tag: ab.tag, hasChildren: ab.children, attrs, unit: u, next: r.pos };
     this.dies.set(off, die);
@@ -631,14 +654,16 @@ export class Dwarf {
   /** A string attribute's text; undefined when absent or in a supplementary file. */
   str(die: Die, at: number): string | undefined {
     const v = die.attrs.get(at);
-    if (!v) return undefined;
+    return v ? this.strValue(v, die.unit) : undefined;
+  }
+
+  private strValue(v: AttrValue, u: Unit): string | undefined {
     if (v.k === 'str') return v.v;
     if (v.k !== 'strref') return undefined;
     if (v.section === 'str') return cstrAt(this.section('.debug_str') ?? Buffer.alloc(0), v.v);
     if (v.section === 'line_str') return cstrAt(this.section('.debug_line_str') ?? Buffer.alloc(0), v.v);
     if (v.section === 'strx') {
       const offs = this.section('.debug_str_offsets');
-      const u = die.unit;
       u.root();
       // Without DW_AT_str_offsets_base (GNU split DWARF), the table's first header follows.
       const base = u.strOffsetsBase ?? (u.version >= 5 ? 8 : 0);
@@ -807,47 +832,50 @@ export class Dwarf {
       const at = r.pos;
       const code = r.uleb();
       if (code === 0) return r.pos;
-      const ab = u.abbrevs.get(code);
+      const ab = u.abbrevs[code];
       if (!ab) throw new DwarfError(`DIE at 0x${at.toString(16)} uses unknown abbreviation ${code}`);
       this.stats.diesDecoded++;
       let sibling = -1;
       let decl = false;
-      let named = false;
+      let nameVal: AttrValue | undefined;
+      let origin = false;
       let importRef = -1;
-      for (const a of ab.attrs) {
-        switch (a.at) {
-          case DW_AT.sibling: {
-            const v = this.readForm(r, a.form, u, a.implicit);
-            if (v.k === 'ref' && !v.alt) sibling = v.v;
+      const spec = ab.spec;
+      const isSub = ab.tag === DW_TAG.subprogram;
+      for (let i = 0; i < spec.length; i += 3) {
+        const form = spec[i + 1];
+        switch (spec[i]) {
+          case DW_AT.sibling:
+            sibling = readRef(r, form, u);
             break;
-          }
           case DW_AT.declaration:
             decl = true;
-            skipForm(r, a.form, u);
+            skipForm(r, form, u);
             break;
           case DW_AT.name:
+            if (isSub) nameVal = this.readForm(r, form, u, spec[i + 2]);
+            else skipForm(r, form, u);
+            break;
           case DW_AT.abstract_origin:
           case DW_AT.specification:
-            named = true;
-            skipForm(r, a.form, u);
+            origin = true;
+            skipForm(r, form, u);
             break;
           case DW_AT.import:
-            if (ab.tag === DW_TAG.imported_unit) {
-              const v = this.readForm(r, a.form, u, a.implicit);
-              if (v.k === 'ref' && !v.alt) importRef = v.v;
-            } else skipForm(r, a.form, u);
+            if (ab.tag === DW_TAG.imported_unit) importRef = readRef(r, form, u);
+            else skipForm(r, form, u);
             break;
           default:
-            skipForm(r, a.form, u);
+            skipForm(r, form, u);
         }
       }
       const next = r.pos;
       let descend = false;
       if (ab.tag === DW_TAG.subprogram) {
-        if (!decl && named) {
-          const d = this.dieAt(at, u)!;
-          const n = this.name(d);
-          if (n !== undefined && !this.funcIndex.has(n)) this.funcIndex.set(n, d);
+        if (!decl && (nameVal || origin)) {
+          // The name is usually right here; an out-of-line copy has it at its origin.
+          const n = nameVal ? this.strValue(nameVal, u) : this.name(this.dieAt(at, u)!);
+          if (n !== undefined && !this.funcIndex.has(n)) this.funcIndex.set(n, at);
         }
         descend = !isC;
       } else if (ab.tag === DW_TAG.imported_unit) {
@@ -887,9 +915,10 @@ export class Dwarf {
         depth--;
         continue;
       }
-      const ab = u.abbrevs.get(code);
+      const ab = u.abbrevs[code];
       if (!ab) throw new DwarfError(`DIE in unit 0x${u.offset.toString(16)} uses unknown abbreviation ${code}`);
-      for (const a of ab.attrs) skipForm(r, a.form, u);
+      const spec = ab.spec;
+      for (let i = 0; i < spec.length; i += 3) skipForm(r, spec[i + 1], u);
       if (ab.children) depth++;
     }
     return r.pos;
@@ -904,21 +933,21 @@ export class Dwarf {
    */
   findFunction(name: string, addr?: number): Die | null {
     const hit = this.funcIndex.get(name);
-    if (hit) return hit;
+    if (hit !== undefined) return this.dieAt(hit);
     if (addr !== undefined) {
       const u = this.unitForAddress(addr);
       if (u) {
         this.walkUnit(u);
         const h = this.funcIndex.get(name);
-        if (h) return h;
+        if (h !== undefined) return this.dieAt(h);
       }
     }
     for (const u of this.units()) {
-      if (u.unitType !== 1 && u.unitType !== 3) continue; // compile and partial units
-      if (u.unitType === 3) continue; // partial units are reached through DW_TAG_imported_unit
+      // Compile units; partial units are reached through DW_TAG_imported_unit.
+      if (u.unitType !== 1) continue;
       this.walkUnit(u);
       const h = this.funcIndex.get(name);
-      if (h) return h;
+      if (h !== undefined) return this.dieAt(h);
     }
     return null;
   }
