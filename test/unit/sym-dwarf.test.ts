@@ -252,8 +252,9 @@ test('a lookup in a big binary reads one unit; misses fall back to walking every
   let elf = fresh();
   let d = dwarfOf(elf)!;
   const name = `big_${UNITS - 3}_${FUNCS - 7}`;
+  const addr = elf.findSymbol(name)!.addr;
   const t0 = performance.now();
-  const lines = paramListing(d, name, elf.findSymbol(name)!.addr);
+  const lines = paramListing(d, name, addr);
   const one = performance.now() - t0;
   assert.deepEqual(lines, ['    int a', `    struct s${UNITS - 3}* p`, '    const char* s']);
   assert.equal(d.stats.unitsWalked, 1, 'only the unit holding the function');

@@ -1,0 +1,163 @@
+// uprobe arguments from DWARF (issue 5): `-lv` lists a function's
+// parameters byte for byte as Debian's bpftrace 0.17 does, and programs
+// read `args->NAME` / `args.NAME` from the registers the System V ABI puts
+// them in, with the values the workload passed. Where bpftrace 0.17 reads
+// the wrong register (parameters after a double or a struct passed by
+// value) bpfkit reads the right one; parameters no register holds are
+// compile errors that say why.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { realpathSync } from 'node:fs';
+import { compileC, isRoot } from '../lib/fixtures.js';
+import { haveBpftrace, runCli } from './issue5-lib.js';
+
+const root = !isRoot() && 'needs root';
+const noBt = !haveBpftrace() && 'bpftrace is not installed';
+
+const d5 = () => realpathSync(compileC('dwarf_args', ['-gdwarf-5'], 'dwarf_args_d5'));
+const d4 = () => realpathSync(compileC('dwarf_args', ['-gdwarf-4'], 'dwarf_args_d4'));
+const dz = () => realpathSync(compileC('dwarf_args', ['-gdwarf-5', '-gz=zlib'], 'dwarf_args_z'));
+const g0 = () => realpathSync(compileC('dwarf_args', ['-g0'], 'dwarf_args_g0'));
+
+/** Lines without bpftrace's RLIMIT_MEMLOCK complaint (it cannot raise the limit here; bpfkit never prints it). */
+const clean = (s: string) => s.split('\n').filter((l) => !l.includes('RLIMIT_MEMLOCK')).join('\n');
+
+for (const [what, bin] of [
+  ['DWARF 5', d5],
+  ['DWARF 4', d4],
+  ['zlib-compressed DWARF 5', dz],
+  ['no debug info', g0],
+] as const) {
+  test(`-lv on a binary with ${what} prints what bpftrace 0.17 prints`, { skip: root || noBt }, async () => {
+    const b = bin();
+    for (const pat of [`uprobe:${b}:*`, `uprobe:${b}:da_ints`, `uprobe:${b}:da_*`, `uretprobe:${b}:da_ints`, `uprobe:${b}:nothing_here`]) {
+      const ours = await runCli(['-lv', pat]);
+      const theirs = await runCli(['-lv', pat], { tool: 'bpftrace' });
+      assert.equal(ours.stdout, theirs.stdout, pat);
+      assert.equal(clean(ours.stderr), clean(theirs.stderr), pat);
+      assert.equal(ours.code, theirs.code, pat);
+    }
+  });
+}
+
+test('-lv parameter lines, exactly', { skip: root }, async () => {
+  const b = d5();
+  const r1 = await runCli(['-lv', `uprobe:${b}:da_ints`]);
+  const r2 = await runCli(['-lv', `uprobe:${b}:da_ptrs`]);
+  assert.equal(
+    r1.stdout + r2.stdout,
+    [
+      `uprobe:${b}:da_ints`,
+      '    int a',
+      '    long int b',
+      '    unsigned int c',
+      '    short int d',
+      '    signed char e',
+      '    unsigned char g',
+      `uprobe:${b}:da_ptrs`,
+      '    const char* s',
+      '    const rec_t* r',
+      '    enum mode m',
+      '    counter_t n',
+      '    _Bool ok',
+      '    void* opaque',
+      '',
+    ].join('\n'),
+  );
+  const n = await runCli(['-lv', `uprobe:${g0()}:da_ints`]);
+  assert.equal(n.stdout, `uprobe:${g0()}:da_ints\n`);
+  assert.equal(n.stderr, `WARNING: No DWARF found for "${g0()}", cannot show parameter info\n`);
+});
+
+/** The program's lines, sorted (probe output and the workload's own "done" interleave). */
+async function run(prog: string, bin: string, tool: 'bpfkit' | 'bpftrace' = 'bpfkit'): Promise<{ lines: string[]; stderr: string; code: number | null }> {
+  const r = await runCli(['-e', prog, '-c', bin], { tool, timeoutMs: 30000 });
+  const lines = r.stdout.split('\n').filter((l) => l !== '' && l !== 'done' && !l.startsWith('Attaching '));
+  return { lines: lines.sort(), stderr: clean(r.stderr), code: r.code };
+}
+
+const PROGRAM = (b: string) => `
+uprobe:${b}:da_ints { printf("ints %d %ld %u %d %d %u\\n", args->a, args->b, args->c, args->d, args->e, args->g); }
+uprobe:${b}:da_ptrs {
+  printf("ptrs %s %d %ld %s %d %d %d %s %d %d %d %d\\n", str(args->s), args->r->id, args->r->total, args->r->name,
+    args->r->flag, args->r->level, args->r->next->id, args->r->next->name, args->m, args->n, args->ok, args->opaque != 0);
+}
+uprobe:${b}:da_after_double { printf("dbl %d %ld\\n", args->after, args->last); }
+uprobe:${b}:da_after_struct { printf("st %d %d %s\\n", args.first, args.after, str(args.label)); }
+uprobe:${b}:da_many { printf("many %d %d\\n", args->a1, args->a6); }
+uprobe:${b}:da_u64 { printf("u64 %lu %ld %d\\n", args->big, args->neg, args->us); }
+uprobe:${b}:da_both { printf("both %d %ld\\n", args->v, args->w); }
+`;
+
+for (const [what, bin] of [
+  ['DWARF 5', d5],
+  ['DWARF 4', d4],
+  ['compressed DWARF', dz],
+] as const) {
+  test(`args by name read the workload's values (${what})`, { skip: root }, async () => {
+    const b = bin();
+    const r = await run(PROGRAM(b), b);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.lines, [
+      'both 5 6',
+      'dbl 31 -99',
+      'ints -7 -1234567890123 4000000000 -300 -5 250',
+      'many 1 6',
+      'ptrs hello-dwarf 42 1234567890123 outer 5 17 9 inner 7 77 1 1',
+      'st 11 22 hello-dwarf',
+      'u64 18446744073709551615 -9000000000 65535',
+    ]);
+  });
+}
+
+test('args of integer parameters match bpftrace 0.17 on the same workload', { skip: root || noBt }, async () => {
+  const b = d5();
+  // The probes bpftrace 0.17 gets right (it maps the Nth parameter to the Nth register).
+  const prog = `
+uprobe:${b}:da_ints { printf("ints %d %d %u %d %d %u\\n", args->a, args->b, args->c, args->d, args->e, args->g); }
+uprobe:${b}:da_many { printf("many %d %d %d\\n", args->a1, args->a2, args->a6); }
+uprobe:${b}:da_u64 { printf("u64 %lu %ld %d\\n", args->big, args->neg, args->us); }
+uprobe:${b}:da_both { printf("both %d %d\\n", args->v, args->w); }
+`;
+  const ours = await run(prog, b);
+  const theirs = await run(prog, b, 'bpftrace');
+  assert.equal(ours.code, 0, ours.stderr);
+  assert.deepEqual(ours.lines, theirs.lines);
+  assert.equal(ours.lines.length, 4);
+});
+
+/** The first `ERROR:` line of a program that must not compile. */
+async function compileError(prog: string, tool: 'bpfkit' | 'bpftrace' = 'bpfkit'): Promise<string> {
+  const r = await runCli(['-e', prog], { tool, timeoutMs: 30000 });
+  assert.notEqual(r.code, 0, `${tool} accepted ${prog}`);
+  const line = clean(r.stderr).split('\n').find((l) => l.includes('ERROR:'));
+  assert.ok(line, r.stderr);
+  return line.replace(/^.*?ERROR: /, '');
+}
+
+test('diagnostics for args bpftrace 0.17 also refuses, in its words', { skip: root || noBt }, async () => {
+  const b = d5();
+  const n = g0();
+  for (const prog of [
+    `uprobe:${b}:da_ints { printf("%d\\n", args->zz); }`,
+    `uretprobe:${b}:da_ints { printf("%d\\n", args->a); }`,
+    `uprobe:${n}:da_ints { printf("%d\\n", args->a); }`,
+    `uprobe:${b}:da_after_double { printf("%d\\n", args->x); }`,
+  ]) {
+    assert.equal(await compileError(prog), await compileError(prog, 'bpftrace'), prog);
+  }
+});
+
+test('parameters no register holds are errors that say why', { skip: root }, async () => {
+  const b = d5();
+  assert.equal(
+    await compileError(`uprobe:${b}:da_many { printf("%d\\n", args->a7); }`),
+    "'args' builtin is not supported for probes with stack-passed arguments (a7 is passed on the stack)",
+  );
+  assert.equal(
+    await compileError(`uprobe:${b}:da_after_struct { print(args->p); }`),
+    'p has unsupported type: struct pair is passed by value (args can read integer and pointer parameters)',
+  );
+  assert.equal(await compileError(`uprobe:${b}:da_after_double { print(args->y); }`), 'y has unsupported type');
+  assert.equal(await compileError(`uprobe:${g0()}:da_ints { print(args.a); }`), `No debuginfo found for ${g0()}`);
+});
