@@ -161,3 +161,13 @@ test('parameters no register holds are errors that say why', { skip: root }, asy
   assert.equal(await compileError(`uprobe:${b}:da_after_double { print(args->y); }`), 'y has unsupported type');
   assert.equal(await compileError(`uprobe:${g0()}:da_ints { print(args.a); }`), `No debuginfo found for ${g0()}`);
 });
+
+test('structs behind pointer args print whole, bitfields included', { skip: root }, async () => {
+  const b = d5();
+  const r = await run(`uprobe:${b}:da_ptrs { print(*args->r); print(args->r->next->name); @[args->m] = sum(args->n); }`, b);
+  assert.equal(r.code, 0, r.stderr);
+  const rec = r.lines.find((l) => l.startsWith('{'));
+  assert.match(rec ?? '', /^\{ \.id = 42, \.total = 1234567890123, \.name = outer, \.flag = 5, \.level = 17, \.next = \S+ \}$/);
+  assert.ok(r.lines.includes('inner'));
+  assert.ok(r.lines.includes('@[7]: 77'));
+});
