@@ -7,7 +7,10 @@
 // compile errors that say why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { realpathSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compileC, isRoot } from '../lib/fixtures.js';
 import { haveBpftrace, runCli } from './issue5-lib.js';
 
@@ -170,4 +173,28 @@ test('structs behind pointer args print whole, bitfields included', { skip: root
   assert.match(rec ?? '', /^\{ \.id = 42, \.total = 1234567890123, \.name = outer, \.flag = 5, \.level = 17, \.next = \S+ \}$/);
   assert.ok(r.lines.includes('inner'));
   assert.ok(r.lines.includes('@[7]: 77'));
+});
+
+test('DWARF in a separate file found by .gnu_debuglink (next to the binary and in .debug/), as libdw finds it', { skip: root || noBt }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfkit-dwarf-'));
+  try {
+    const b = join(dir, 'stripped');
+    copyFileSync(d5(), b);
+    execFileSync('objcopy', ['--only-keep-debug', b, `${b}.debug`]);
+    execFileSync('objcopy', ['--strip-debug', `--add-gnu-debuglink=${b}.debug`, b]);
+    for (const where of ['beside', '.debug/']) {
+      if (where === '.debug/') {
+        mkdirSync(join(dir, '.debug'));
+        renameSync(`${b}.debug`, join(dir, '.debug', 'stripped.debug'));
+      }
+      const ours = await runCli(['-lv', `uprobe:${b}:da_ints`]);
+      const theirs = await runCli(['-lv', `uprobe:${b}:da_ints`], { tool: 'bpftrace' });
+      assert.equal(ours.stdout, theirs.stdout, where);
+      assert.match(ours.stdout, /\n {4}int a\n/);
+      const r = await run(`uprobe:${b}:da_ints { printf("%d %d\\n", args->a, args->d); }`, b);
+      assert.deepEqual(r.lines, ['-7 -300'], where);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
