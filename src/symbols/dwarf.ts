@@ -788,8 +788,82 @@ export class Dwarf {
       }
       off = end;
     }
+    if (out.length === 0) this.unitRanges(out);
     out.sort((a, b) => a.lo - b.lo);
     return (this.arangesCache = out);
+  }
+
+  /**
+   * Without .debug_aranges (clang, some other compilers), the ranges the
+   * compile units' root DIEs give: low_pc/high_pc, or DW_AT_ranges in
+   * .debug_ranges (DWARF 4) or .debug_rnglists (DWARF 5, direct entries).
+   * Units whose ranges need .debug_addr are left out: they are found by
+   * walking every unit.
+   */
+  private unitRanges(out: ArangeEntry[]): void {
+    for (const u of this.units()) {
+      if (u.unitType !== 1) continue;
+      try {
+        const root = u.root();
+        const r = new Reader(this.info(), u.dieStart);
+        const ab = u.abbrevs[r.uleb()];
+        const formOf = (at: number) => {
+          for (let i = 0; i < ab.spec.length; i += 3) if (ab.spec[i] === at) return ab.spec[i + 1];
+          return undefined;
+        };
+        const lowForm = formOf(DW_AT.low_pc);
+        const low = lowForm === 0x01 ? this.num(root, DW_AT.low_pc) : undefined;
+        const high = this.num(root, DW_AT.high_pc);
+        const highForm = formOf(DW_AT.high_pc);
+        const ranges = this.num(root, DW_AT.ranges);
+        if (ranges !== undefined && formOf(DW_AT.ranges) !== 0x23) {
+          for (const [lo, hi] of this.rangeList(u, ranges, low ?? 0)) out.push({ lo, hi, unit: u.offset });
+        } else if (low !== undefined && high !== undefined && highForm !== undefined) {
+          out.push({ lo: low, hi: highForm === 0x01 ? high : low + high, unit: u.offset });
+        }
+      } catch {
+        // an unreadable root: the unit is found by the full walk
+      }
+    }
+  }
+
+  private rangeList(u: Unit, off: number, base: number): [number, number][] {
+    const out: [number, number][] = [];
+    const as = u.addrSize;
+    const max = as === 8 ? 0xffff_ffff_ffff_ffff : 0xffff_ffff;
+    if (u.version < 5) {
+      const buf = this.section('.debug_ranges');
+      if (!buf) return out;
+      const r = new Reader(buf, off);
+      while (r.pos + 2 * as <= buf.length) {
+        const a = r.uN(as);
+        const b = r.uN(as);
+        if (a === 0 && b === 0) break;
+        if (a >= max) base = b;
+        else out.push([base + a, base + b]);
+      }
+      return out;
+    }
+    const buf = this.section('.debug_rnglists');
+    if (!buf) return out;
+    const r = new Reader(buf, off);
+    for (;;) {
+      const kind = r.u8();
+      if (kind === 0) break;
+      if (kind === 4) {
+        const a = r.uleb();
+        const b = r.uleb();
+        out.push([base + a, base + b]);
+      } else if (kind === 5) base = r.uN(as);
+      else if (kind === 6) {
+        const a = r.uN(as);
+        out.push([a, r.uN(as)]);
+      } else if (kind === 7) {
+        const a = r.uN(as);
+        out.push([a, a + r.uleb()]);
+      } else throw new DwarfError('range list entry needs .debug_addr');
+    }
+    return out;
   }
 
   /** The unit whose code covers `addr`, by .debug_aranges. */

@@ -273,3 +273,30 @@ test('a lookup in a big binary reads one unit; misses fall back to walking every
   assert.deepEqual(paramListing(d, 'big_0_0'), ['    int a', '    struct s0* p', '    const char* s']);
   assert.ok(d.stats.diesDecoded - before < 20);
 });
+
+test('without .debug_aranges the units\' own ranges (low/high pc, .debug_ranges, .debug_rnglists) find the unit', () => {
+  const dir = join(repoRoot, 'test/fixtures/bin/dwarf_big');
+  const big = join(dir, 'big');
+  for (const [tag, flags] of [
+    ['d5', ['-gdwarf-5', '-O2']],
+    ['d4', ['-gdwarf-4', '-O2']],
+    ['d5O1', ['-gdwarf-5']],
+  ] as const) {
+    const src = bin(`dwarf_args_noar_${tag}`, [...flags]);
+    const out = `${src}.noaranges`;
+    execFileSync('objcopy', ['--remove-section=.debug_aranges', src, out]);
+    const elf = elfFromBuffer(out, readFileSync(out));
+    assert.equal(elf.section('.debug_aranges'), undefined);
+    const d = new Dwarf(elf);
+    assert.ok(d.aranges().length > 0, `${tag}: ranges from the unit`);
+    assert.deepEqual(paramListing(d, 'da_ints', elf.findSymbol('da_ints')!.addr), ['    int a', '    long int b', '    unsigned int c', '    short int d', '    signed char e', '    unsigned char g']);
+    assert.equal(d.stats.unitsWalked, 1, tag);
+  }
+  // The many-unit binary: one unit walked as with .debug_aranges.
+  const out = `${big}.noaranges`;
+  execFileSync('objcopy', ['--remove-section=.debug_aranges', big, out]);
+  const elf = elfFromBuffer(out, readFileSync(out));
+  const d = new Dwarf(elf);
+  assert.deepEqual(paramListing(d, 'big_20_20', elf.findSymbol('big_20_20')!.addr), ['    int a', '    struct s20* p', '    const char* s']);
+  assert.equal(d.stats.unitsWalked, 1);
+});
