@@ -198,3 +198,34 @@ test('DWARF in a separate file found by .gnu_debuglink (next to the binary and i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** `-lv` output as probe line -> parameter lines. */
+function byProbe(out: string): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  let cur: string[] | undefined;
+  for (const l of out.split('\n')) {
+    if (l.startsWith('    ')) cur?.push(l);
+    else if (l) m.set(l, (cur = []));
+  }
+  return m;
+}
+
+test('libc from its separate debug file (libc6-dbg): parameters of the functions both list match bpftrace 0.17', { skip: root || noBt }, async (t) => {
+  const r = await runCli(['-lv', 'uprobe:libc:qsort']);
+  if (!/\n {4}/.test(r.stdout)) {
+    t.skip('libc has no DWARF here (libc6-dbg is not installed)');
+    return;
+  }
+  for (const pat of ['uprobe:libc:mall*', 'uprobe:libc:getc*', 'uprobe:libc:open*', 'uprobe:libc:qsort*']) {
+    const ours = byProbe((await runCli(['-lv', pat])).stdout);
+    const theirs = byProbe((await runCli(['-lv', pat], { tool: 'bpftrace', timeoutMs: 60000 })).stdout);
+    let withParams = 0;
+    // bpftrace also lists versioned aliases (name@@GLIBC_x); compare the probes both list.
+    for (const [probe, params] of ours) {
+      if (!theirs.has(probe)) continue;
+      assert.deepEqual(params, theirs.get(probe), probe);
+      if (params.length) withParams++;
+    }
+    assert.ok(withParams > 0, `${pat}: some functions have parameters`);
+  }
+});
