@@ -300,3 +300,25 @@ test('without .debug_aranges the units\' own ranges (low/high pc, .debug_ranges,
   assert.deepEqual(paramListing(d, 'big_20_20', elf.findSymbol('big_20_20')!.addr), ['    int a', '    struct s20* p', '    const char* s']);
   assert.equal(d.stats.unitsWalked, 1);
 });
+
+test('C++: out-of-line member functions are named through DW_AT_specification, found inside namespaces', () => {
+  const dir = join(repoRoot, 'test/fixtures/bin');
+  mkdirSync(dir, { recursive: true });
+  const src = join(dir, 'dwarf_cxx.cc');
+  const out = join(dir, 'dwarf_cxx');
+  writeFileSync(
+    src,
+    `namespace ns { struct A { int v; int m(int x, const char *why); static long s(long q); }; }
+int ns::A::m(int x, const char *why) { return v + x + why[0]; }
+long ns::A::s(long q) { return q * 2; }
+int main() { ns::A a{1}; return a.m(2, "x") + (int)ns::A::s(3); }
+`,
+  );
+  execFileSync('g++', ['-g', '-O1', '-o', out, src]);
+  const d = dwarfOf(openElf(out))!;
+  const m = d.findFunction('m')!;
+  assert.ok(d.has(m, DW_AT.specification) && !d.has(m, DW_AT.name), 'the definition names its declaration');
+  assert.deepEqual(paramListing(d, 'm'), ['    struct A* const this', '    int x', '    const char* why']);
+  assert.deepEqual(paramListing(d, 's'), ['    long int q']);
+  assert.deepEqual(paramListing(d, 'main'), []);
+});
