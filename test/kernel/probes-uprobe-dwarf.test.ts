@@ -229,3 +229,17 @@ test('libc from its separate debug file (libc6-dbg): parameters of the functions
     assert.ok(withParams > 0, `${pat}: some functions have parameters`);
   }
 });
+
+test('a 100 MB binary with some DWARF 4 (node and its libuv): -lv matches bpftrace 0.17 byte for byte', { skip: root || noBt }, async (t) => {
+  const node = realpathSync(process.execPath);
+  const r = await runCli(['-lv', `uprobe:${node}:uv_loop_init`], { timeoutMs: 60000 });
+  if (!/\n {4}/.test(r.stdout)) {
+    t.skip(`${node} has no DWARF for libuv here`);
+    return;
+  }
+  const pat = `uprobe:${node}:uv_fs_*`;
+  const ours = await runCli(['-lv', pat], { timeoutMs: 60000 });
+  const theirs = await runCli(['-lv', pat], { tool: 'bpftrace', timeoutMs: 60000 });
+  assert.equal(ours.stdout, theirs.stdout);
+  assert.ok((ours.stdout.match(/\n {4}/g) ?? []).length > 50);
+});
