@@ -58,7 +58,7 @@ function build(d: Dwarf, t: Die, depth: number): CType {
     case DW_TAG.reference_type:
     case DW_TAG.rvalue_reference_type: {
       const to = d.typeOf(t);
-      const c: CType = { name: '', kind: 'ptr', size: 8, target: () => dwarfCType(d, to, depth + 1), user: true };
+      const c: CType = { name: '', kind: 'ptr', size: 8, target: () => safe(() => dwarfCType(d, to, depth + 1), voidUser), user: true };
       Object.defineProperty(c, 'name', { get: () => `${c.target!().name} *`, enumerable: true });
       return c;
     }
@@ -72,7 +72,7 @@ function build(d: Dwarf, t: Die, depth: number): CType {
         kind,
         size,
         user: true,
-        members: () => (members ??= membersOf(d, t, depth)),
+        members: () => (members ??= safe(() => membersOf(d, t, depth), [])),
       };
     }
     case DW_TAG.array_type: {
@@ -91,6 +91,15 @@ function build(d: Dwarf, t: Die, depth: number): CType {
       return { name: 'func', kind: 'func', size: 8, user: true };
     default:
       return voidUser;
+  }
+}
+
+/** Types are decoded as the type pass asks; a broken DIE reads as nothing rather than throwing there. */
+function safe<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
   }
 }
 
@@ -219,33 +228,28 @@ export function uprobeArgs(elf: Elf, func: string, addr: number | undefined, sho
     return { error: `Cannot read debuginfo of ${shown}: ${(e as Error).message}` };
   }
   if (!d) return { error: `No debuginfo found for ${shown}` };
-  let params;
-  try {
-    params = functionParams(d, func, addr);
-  } catch (e) {
-    return { error: `Cannot read debuginfo of ${shown}: ${(e as Error).message}` };
-  }
   const fields: ArgsField[] = [];
-  let reg = 0;
-  for (const p of params ?? []) {
-    const ctype = dwarfCType(d, p.type);
-    const cls = classify(ctype);
-    const field: ArgsField = {
-      name: p.name,
-      ty: ctypeToTy(ctype, 64),
-      ctype,
-      read: { kind: 'ctx', off: 0, size: 8, signed: false },
-      user: true,
-    };
-    if (ctype.kind === 'float') {
-      // bpftrace 0.17's words for a parameter it cannot type.
-      field.error = `${p.name} has unsupported type`;
-    } else if (cls.k === 'memory' || cls.k === 'agg') {
-      const regs = cls.k === 'agg' ? cls.regs : 0;
-      if (cls.k === 'agg' && reg + regs <= ARG_OFFSETS.length) reg += regs;
-      field.error = `${p.name} has unsupported type: ${ctype.name} is passed by value (args can read integer and pointer parameters)`;
-    } else if (cls.k === 'int') {
-      if (reg + cls.regs > ARG_OFFSETS.length) {
+  try {
+    const params = functionParams(d, func, addr);
+    let reg = 0;
+    for (const p of params ?? []) {
+      const ctype = dwarfCType(d, p.type);
+      const cls = classify(ctype);
+      const field: ArgsField = {
+        name: p.name,
+        ty: ctypeToTy(ctype, 64),
+        ctype,
+        read: { kind: 'ctx', off: 0, size: 8, signed: false },
+        user: true,
+      };
+      if (ctype.kind === 'float' || cls.k === 'sse') {
+        // bpftrace 0.17's words for a parameter it cannot type.
+        field.error = `${p.name} has unsupported type`;
+      } else if (cls.k === 'memory' || cls.k === 'agg') {
+        const regs = cls.k === 'agg' ? cls.regs : 0;
+        if (cls.k === 'agg' && reg + regs <= ARG_OFFSETS.length) reg += regs;
+        field.error = `${p.name} has unsupported type: ${ctype.name} is passed by value (args can read integer and pointer parameters)`;
+      } else if (reg + cls.regs > ARG_OFFSETS.length) {
         reg = ARG_OFFSETS.length;
         field.error = `'args' builtin is not supported for probes with stack-passed arguments (${p.name} is passed on the stack)`;
       } else if (cls.regs > 1) {
@@ -255,8 +259,10 @@ export function uprobeArgs(elf: Elf, func: string, addr: number | undefined, sho
         field.read = regRead(reg, ctype);
         reg++;
       }
+      if (p.name) fields.push(field);
     }
-    if (p.name) fields.push(field);
+  } catch (e) {
+    return { error: `Cannot read debuginfo of ${shown}: ${(e as Error).message}` };
   }
   return { fields };
 }

@@ -322,3 +322,28 @@ int main() { ns::A a{1}; return a.m(2, "x") + (int)ns::A::s(3); }
   assert.deepEqual(paramListing(d, 's'), ['    long int q']);
   assert.deepEqual(paramListing(d, 'main'), []);
 });
+
+test('corrupted DWARF gives errors or nothing, never hangs or escapes as a crash', () => {
+  const path = bin('dwarf_args_d5', ['-gdwarf-5']);
+  const orig = readFileSync(path);
+  const info = openElf(path).section('.debug_info')!;
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let i = 0; i < 300; i++) {
+    const buf = Buffer.from(orig);
+    for (let k = 0; k < 1 + rand(8); k++) buf[info.offset + rand(info.size)] = rand(256);
+    const elf = elfFromBuffer(`${path}#${i}`, buf);
+    const r = uprobeArgs(elf, 'da_ptrs', elf.findSymbol('da_ptrs')?.addr, path);
+    assert.ok(r.fields || /^Cannot read debuginfo of /.test(r.error ?? ''), r.error);
+    // Types are decoded lazily: walking them must not throw either.
+    for (const f of r.fields ?? []) {
+      const to = f.ty.k === 'ptr' ? f.ty.to : undefined;
+      to?.members?.().forEach((m) => m.type.name);
+    }
+    try {
+      paramListing(new Dwarf(elf), 'da_ints');
+    } catch (e) {
+      assert.ok(e instanceof Error);
+    }
+  }
+});
