@@ -5,9 +5,16 @@
 //
 // Nothing is parsed up front. Unit headers are walked (a hop per unit), and
 // a unit's DIEs are decoded only when a lookup needs that unit: a function
-// whose symbol address .debug_aranges places in one unit costs that unit
-// alone. DIEs are kept by offset once decoded, so types shared by many
-// parameters are read once.
+// whose symbol address .debug_aranges (or, without it, the units' own
+// ranges) places in one unit costs that unit alone. A name that unit does
+// not define is looked for the way libdw's dwarf_getfuncs does, unit by unit
+// in file order, skimming DIEs and indexing every function met, so each unit
+// is walked at most once per file. DIEs are kept by offset once decoded, so
+// types shared by many parameters are read once.
+//
+// Not read: supplementary files (.gnu_debugaltlink, dwz; their references
+// and strings read as absent), type units (DW_FORM_ref_sig8) and split
+// DWARF (.dwo files).
 import { zlib } from '../lazy.js';
 import type { Elf, SectionHeader } from './elf.js';
 
