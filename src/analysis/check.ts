@@ -624,8 +624,10 @@ export class Checker implements TypeCtx {
     // `args.x` / `args->x` on providers with a field list.
     if (e.expr.kind === 'Builtin' && e.expr.name === 'args') {
       const fields = this.target.args;
-      if (!fields) this.error(e.expr.loc, `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${this.target.special ? 'special' : this.target.provider} used here)`);
+      if (!fields) this.error(e.expr.loc, this.target.argsError ?? `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${this.target.special ? 'special' : this.target.provider} used here)`);
       const f = fields.find((x) => x.name === e.field);
+      if (!f && this.target.provider === 'uprobe') this.error(e.loc, `Can't find function parameter ${e.field}`);
+      if (f?.error) this.error(e.loc, f.error);
       if (!f) {
         const tp = /^tracepoint:([^:]+):(.+)$/.exec(this.target.name);
         const struct = tp ? `struct _tracepoint_${tp[1]}_${tp[2]}` : `args of ${this.target.name}`;

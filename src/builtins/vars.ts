@@ -118,7 +118,7 @@ const args: VarBuiltin = {
   type: (b, t) => {
     // bpftrace 0.17's words, missing space included.
     if (!t.target.args)
-      t.error(b.loc, `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${t.target.special ? 'special' : t.target.provider} used here)`);
+      t.error(b.loc, t.target.argsError ?? `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${t.target.special ? 'special' : t.target.provider} used here)`);
     // Used bare (print(args)) it is the whole record: newer bpftrace prints it as a struct.
     return { k: 'ctx', size: 8 };
   },

@@ -60,7 +60,7 @@ function listOne(p: Provider, shown: string, rest: string, verbose: boolean, opt
   }
   let lines: string[];
   try {
-    lines = p.list(`${shown}:${rest}`, verbose, { pid: opts.pid });
+    lines = p.list(`${shown}:${rest}`, verbose, { pid: opts.pid, warn: opts.warn });
   } catch (e) {
     if (e instanceof ProbeError) throw e;
     opts.warn?.(`cannot list ${shown} probes: ${(e as Error).message}`);

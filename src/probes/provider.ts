@@ -34,6 +34,8 @@ export interface ArgsField {
   read: CtxRead;
   /** Pointer fields into user memory (tracepoint `const char *filename`). */
   user: boolean;
+  /** Set when the field exists but cannot be read (a uprobe's float or stack-passed parameter): the diagnostic. */
+  error?: string;
 }
 
 /** One concrete place a program attaches. */
@@ -51,8 +53,10 @@ export interface ProbeTarget {
    * fentry/fexit): the program loads with that module's BTF object fd.
    */
   attachBtfModule?: string;
-  /** Fields of `args` (tracepoints, fentry). */
+  /** Fields of `args` (tracepoints, fentry, uprobes with DWARF). */
   args?: ArgsField[];
+  /** Why `args` is missing although the provider has args (a uprobe on a binary without DWARF). */
+  argsError?: string;
   /** arg0..argN, when the provider has positional arguments. */
   argN?: (n: number) => CtxRead | undefined;
   /**
@@ -96,6 +100,8 @@ export interface ExpandEnv {
 export interface ListEnv {
   /** `-p PID`: list the probes of that process's binary and libraries. */
   pid?: number;
+  /** Told about something the listing could not show (printed as a WARNING). */
+  warn?: (message: string) => void;
 }
 
 /** Something attached that must be detached. */

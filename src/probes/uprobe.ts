@@ -18,6 +18,8 @@ import { ldCache } from '../symbols/ldcache.js';
 import { isFileMapping, processMaps } from '../symbols/procmaps.js';
 import { demangle, isMangled } from '../symbols/demangle.js';
 import { ARG_OFFSETS, RETVAL_OFFSET, SP_OFFSET } from '../symbols/regs.js';
+import { dwarfOf, paramListing, type Dwarf } from '../symbols/dwarf.js';
+import { uprobeArgs, type UprobeArgs } from './uprobe-args.js';
 import {
   globToRegExp, hasWildcard, ProbeError, type ArgRead, type CtxRead, type ExpandEnv, type ListEnv, type Provider, type ProbeTarget,
 } from './provider.js';
@@ -265,6 +267,8 @@ interface Location {
   func: string;
   /** File offset the uprobe goes at. */
   offset: number;
+  /** The function's symbol address, when the probe names a function (its DWARF is found from it). */
+  addr?: number;
 }
 
 function openBinary(bin: UserBinary, kind: string): Elf {
@@ -300,17 +304,18 @@ function locate(bin: UserBinary, spec: UprobeSpec, kind: string, unsafe: boolean
     const what = `${bin.shown}:${name}+${offText}`;
     if (m.sym.size && off >= m.sym.size) throw new ProbeError(`Offset outside the function bounds ('${name}' size is ${m.sym.size})`);
     checkBoundary(kind, what, bin.file, m.sym, m.sym.addr + off, unsafe);
-    return [{ label: `${lang}${m.name}+${offText}`, func: m.name, offset: fileOffset(elf, m.sym.addr + off, kind, what) }];
+    return [{ label: `${lang}${m.name}+${offText}`, func: m.name, offset: fileOffset(elf, m.sym.addr + off, kind, what), addr: m.sym.addr }];
   }
   if (hasWildcard(spec.func)) {
     return matchFunctions(elf, spec.func, spec.cpp).map((m) => ({
       label: `${lang}${m.name}`,
       func: m.name,
       offset: fileOffset(elf, m.sym.addr, kind, `${bin.shown}:${m.name}`),
+      addr: m.sym.addr,
     }));
   }
   const m = exactFunction(elf, spec.func, spec.cpp) ?? notFound(bin, spec.func);
-  return [{ label: `${lang}${m.name}`, func: m.name, offset: fileOffset(elf, m.sym.addr, kind, `${bin.shown}:${m.name}`) }];
+  return [{ label: `${lang}${m.name}`, func: m.name, offset: fileOffset(elf, m.sym.addr, kind, `${bin.shown}:${m.name}`), addr: m.sym.addr }];
 }
 
 function exactFunction(elf: Elf, name: string, cpp: boolean): SymbolMatch | undefined {
@@ -375,7 +380,7 @@ function uprobeTargets(ap: AttachPoint, env: ExpandEnv, kind: 'uprobe' | 'uretpr
     }
     for (const loc of locs) {
       const data: UprobeData = { file: bin.file, offset: loc.offset, retprobe };
-      out.push({
+      const t: ProbeTarget = {
         provider: kind,
         name: `${kind}:${bin.shown}:${loc.label}`,
         progType: ProgType.KPROBE,
@@ -384,10 +389,34 @@ function uprobeTargets(ap: AttachPoint, env: ExpandEnv, kind: 'uprobe' | 'uretpr
         retval: retprobe ? RETVAL_READ : undefined,
         func: loc.func,
         data,
-      });
+      };
+      if (!retprobe) lazyArgs(t, bin, loc);
+      out.push(t);
     }
   }
   return out;
+}
+
+/**
+ * Gives a uprobe target its `args` (and `argsError`), read from DWARF the
+ * first time a program asks: expanding a wildcard over a big binary does
+ * not read any debug info.
+ */
+function lazyArgs(t: ProbeTarget, bin: UserBinary, loc: Location): void {
+  let got: UprobeArgs | undefined;
+  const get = (): UprobeArgs => {
+    if (got) return got;
+    if (loc.addr === undefined) return (got = { fields: [] });
+    let elf: Elf;
+    try {
+      elf = openElf(bin.file);
+    } catch (e) {
+      return (got = { error: `No debuginfo found for ${bin.shown}` });
+    }
+    return (got = uprobeArgs(elf, loc.func, loc.addr, bin.shown));
+  };
+  Object.defineProperty(t, 'args', { get: () => get().fields, enumerable: true, configurable: true });
+  Object.defineProperty(t, 'argsError', { get: () => get().error, enumerable: true, configurable: true });
 }
 
 /** Splits `uprobe:BIN:FUNC` (provider included) for listing. */
@@ -395,11 +424,37 @@ function listSpec(pattern: string): string[] {
   return splitAttachPoint(pattern).parts;
 }
 
-function listUprobes(kind: 'uprobe' | 'uretprobe', pattern: string, env?: ListEnv): string[] {
+/**
+ * `-lv` parameter lines of one binary's functions, or a warning (once per
+ * binary, when the first function is listed) if it has no DWARF.
+ */
+function paramLister(elf: Elf, bin: UserBinary, env?: ListEnv): (func: string, addr: number) => string[] {
+  let dwarf: Dwarf | null | undefined;
+  return (func, addr) => {
+    if (dwarf === undefined) {
+      try {
+        dwarf = dwarfOf(elf);
+      } catch (e) {
+        dwarf = null;
+        env?.warn?.(`Cannot read DWARF of "${bin.shown}": ${(e as Error).message}`);
+        return [];
+      }
+      if (!dwarf) env?.warn?.(`No DWARF found for "${bin.shown}", cannot show parameter info`);
+    }
+    if (!dwarf) return [];
+    try {
+      return paramListing(dwarf, func, addr);
+    } catch {
+      return [];
+    }
+  };
+}
+
+function listUprobes(kind: 'uprobe' | 'uretprobe', pattern: string, verbose: boolean, env?: ListEnv): string[] {
   const parts = listSpec(pattern);
   if (parts.length < 2 || parts[0] === '') return [];
   const spec = parseSpec(parts, kind);
-  const out = new Set<string>();
+  const out = new Map<string, string[]>();
   for (const bin of resolveBinaries(spec.target!, env?.pid, kind)) {
     let elf: Elf;
     try {
@@ -408,16 +463,20 @@ function listUprobes(kind: 'uprobe' | 'uretprobe', pattern: string, env?: ListEn
       continue;
     }
     if (spec.func === '' || ADDR_RE.test(spec.func)) {
-      out.add(`${kind}:${bin.shown}:`);
+      out.set(`${kind}:${bin.shown}:`, []);
       continue;
     }
     const name = OFFSET_RE.exec(spec.func)?.[1] ?? spec.func;
+    // -v: each function's parameters from DWARF, as bpftrace 0.17 lists them for uprobes (not uretprobes).
+    const params = verbose && kind === 'uprobe' ? paramLister(elf, bin, env) : undefined;
     for (const m of matchFunctions(elf, name, spec.cpp, true)) {
       // Demangled names hold characters the attach point syntax splits on.
-      out.add(spec.cpp ? `${kind}:${bin.shown}:cpp:"${m.name}"` : `${kind}:${bin.shown}:${m.name}`);
+      const line = spec.cpp ? `${kind}:${bin.shown}:cpp:"${m.name}"` : `${kind}:${bin.shown}:${m.name}`;
+      if (out.has(line)) continue;
+      out.set(line, params ? params(m.sym.plain, m.sym.addr) : []);
     }
   }
-  return [...out].sort();
+  return [...out.keys()].sort().flatMap((k) => [k, ...out.get(k)!]);
 }
 
 function makeUprobeProvider(kind: 'uprobe' | 'uretprobe', names: string[]): Provider {
@@ -447,7 +506,7 @@ function makeUprobeProvider(kind: 'uprobe' | 'uretprobe', names: string[]): Prov
         });
       },
     },
-    list: (pattern, _verbose, env) => listUprobes(kind, pattern, env),
+    list: (pattern, verbose, env) => listUprobes(kind, pattern, verbose, env),
   };
 }
 

@@ -140,7 +140,13 @@ export function decode(buf: Buffer, off: number, t: Ty, env: DecodeEnv = {}): Va
       return V.record(ms.map((m) => {
         const mt = m.type;
         let v: Value;
-        if (mt.kind === 'int' || mt.kind === 'enum') v = { kind: 'int', value: readInt(buf, off + m.offset, Math.min(8, mt.size || 8), mt.signed ?? false), bits: (Math.min(8, mt.size || 8) * 8) as V.IntBits, signed: mt.signed ?? false };
+        if ((mt.kind === 'int' || mt.kind === 'enum') && m.bitSize) {
+          // A bitfield: its bits of the aligned word at m.offset.
+          const size = Math.min(8, mt.size || 8);
+          const word = readInt(buf, off + m.offset, size, false);
+          const value = (word >> BigInt(m.bitOffset ?? 0)) & ((1n << BigInt(m.bitSize)) - 1n);
+          v = { kind: 'int', value, bits: (size * 8) as V.IntBits, signed: false };
+        } else if (mt.kind === 'int' || mt.kind === 'enum') v = { kind: 'int', value: readInt(buf, off + m.offset, Math.min(8, mt.size || 8), mt.signed ?? false), bits: (Math.min(8, mt.size || 8) * 8) as V.IntBits, signed: mt.signed ?? false };
         else if (mt.kind === 'array' && mt.target?.().size === 1) v = V.str(cString(buf, off + m.offset, mt.size));
         else if (mt.kind === 'ptr') v = V.ptr(buf.readBigUInt64LE(off + m.offset));
         else v = V.none();
