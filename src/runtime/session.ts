@@ -216,22 +216,28 @@ export class Session {
       if (e instanceof SysError) throw new LoadError(`Could not attach probe ${what}: ${e.message}`, '');
       throw e;
     };
-    for (const { p, cps, prog } of groups) {
-      try {
-        this.attachments.push(p.multi!.attach(prog.fd, cps.map((cp) => cp.target), env));
-      } catch (e) {
-        attachError(e, cps.length > 1 ? `${cps[0].target.name} and ${cps.length - 1} more` : cps[0].target.name);
+    // Event probes attach once BEGIN has run (start()), as bpftrace
+    // documents: BEGIN's output comes before any event's.
+    this.attachEvents = () => {
+      for (const { p, cps, prog } of groups) {
+        try {
+          this.attachments.push(p.multi!.attach(prog.fd, cps.map((cp) => cp.target), env));
+        } catch (e) {
+          attachError(e, cps.length > 1 ? `${cps[0].target.name} and ${cps.length - 1} more` : cps[0].target.name);
+        }
       }
-    }
-    for (const { p, cp, prog } of singles) {
-      try {
-        this.attachments.push(p.attach!(prog.fd, cp.target, env));
-      } catch (e) {
-        attachError(e, cp.target.name);
+      for (const { p, cp, prog } of singles) {
+        try {
+          this.attachments.push(p.attach!(prog.fd, cp.target, env));
+        } catch (e) {
+          attachError(e, cp.target.name);
+        }
       }
-    }
+    };
     return this.probeCount;
   }
+
+  private attachEvents?: () => void;
 
   /** Runs BEGIN programs (on this CPU, from user space) and starts draining events. */
   start(): void {
@@ -239,6 +245,10 @@ export class Session {
     this.asyncSystem = true;
     this.runSpecial('begin');
     this.drain();
+    if (this.exitCode !== undefined) return;
+    const attachEvents = this.attachEvents;
+    this.attachEvents = undefined;
+    attachEvents?.();
     // Iterators walk their objects once BEGIN has run; the program then ends, as in bpftrace.
     let iterated = false;
     for (const a of this.attachments) {
