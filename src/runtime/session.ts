@@ -216,8 +216,7 @@ export class Session {
       if (e instanceof SysError) throw new LoadError(`Could not attach probe ${what}: ${e.message}`, '');
       throw e;
     };
-    // Event probes attach once BEGIN has run (start()), as bpftrace
-    // documents: BEGIN's output comes before any event's.
+    // Event probes attach once BEGIN has run (start()).
     this.attachEvents = () => {
       for (const { p, cps, prog } of groups) {
         try {
@@ -243,12 +242,18 @@ export class Session {
   start(): void {
     this.sink.attached(this.probeCount);
     this.asyncSystem = true;
-    this.runSpecial('begin');
+    // Event probes attach right after BEGIN has run and before its records
+    // are read: BEGIN's output is first in the ring, and what BEGIN starts
+    // (system()) runs with every probe attached, as in bpftrace.
+    const attachEvents = () => {
+      const f = this.attachEvents;
+      this.attachEvents = undefined;
+      f?.();
+    };
+    this.runSpecial('begin', attachEvents);
+    attachEvents();
     this.drain();
     if (this.exitCode !== undefined) return;
-    const attachEvents = this.attachEvents;
-    this.attachEvents = undefined;
-    attachEvents?.();
     // Iterators walk their objects once BEGIN has run; the program then ends, as in bpftrace.
     let iterated = false;
     for (const a of this.attachments) {
@@ -273,10 +278,13 @@ export class Session {
     if (!this.busy) this.poller.start();
   }
 
-  private runSpecial(kind: 'begin' | 'end'): void {
+  /** Runs the BEGIN or END programs; `afterFirst` runs after the first one's run, before its events are read. */
+  private runSpecial(kind: 'begin' | 'end', afterFirst?: () => void): void {
     for (const { cp, prog } of this.loaded) {
       if (cp.target.special !== kind) continue;
       prog.testRun({ ctx: Buffer.alloc(8) });
+      afterFirst?.();
+      afterFirst = undefined;
       // Events from BEGIN are handled before the next BEGIN runs, as bpftrace does.
       this.drain();
       if (kind === 'begin' && this.exitCode !== undefined) return;
