@@ -3,13 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { alu64Imm, assemble, call, exit, ldMapFd, mov64Imm, mov64Reg, st, R0, R1, R2, R3, R4, R10 } from '../src/bpf/asm/index.js';
 import { BpfMap, closeAll, MapType, Program, ProgType, RingBufferReader, u32Key, u64Key } from '../src/bpf/index.js';
-
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  ref?: number;
-}
+import { type Row } from './lib/proc.js';
 
 /**
  * Fills a ring with `n` records of `size` bytes from a socket filter run n

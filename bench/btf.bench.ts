@@ -3,16 +3,10 @@
 // exactly what a one-liner pays.
 import { execFileSync } from 'node:child_process';
 import { Btf } from '../src/btf/index.js';
+import { median, type Row } from './lib/proc.js';
 
 const btfUrl = new URL('../src/btf/index.js', import.meta.url).href;
 const sysUrl = new URL('../src/bpf/sys.js', import.meta.url).href;
-
-interface Row { name: string; value: number; unit: string }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** Runs `body` (ESM, `Btf` and `now()` in scope) in fresh processes; it prints a JSON object of timings. */
 function child(body: string, runs = 7, preload = ''): Record<string, number>[] {

@@ -13,23 +13,10 @@ import { compile } from '../src/compile.js';
 import { enableStats } from '../src/bpf/program.js';
 import { close } from '../src/bpf/sys.js';
 import { untrackFd } from '../src/bpf/fds.js';
-import { BENCH_COMM, haveBpftrace, median, progStats, runOnce, runWorkload, sleep, toolArgv, Tracer, workload, forTool, type Tool } from './lib/proc.js';
+import { BENCH_COMM, median, progStats, runOnce, runWorkload, sleep, toolArgv, Tracer, workload, forTool, type Tool, type Row, quick, log, tools } from './lib/proc.js';
 
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  ref?: number;
-}
-
-const quick = !!process.env.BENCH_QUICK;
 const only = process.env.BENCH_ONLY?.split(',');
 const want = (s: string) => !only || only.includes(s);
-const log = (s: string) => process.stderr.write(`  .. ${s}\n`);
-
-function tools(): Tool[] {
-  return haveBpftrace() ? ['bpfkit', 'bpftrace'] : ['bpfkit'];
-}
 
 /** Adds a row per measured pair: bpfkit's median, bpftrace's as ref. */
 function pair(rows: Row[], name: string, unit: string, m: Map<Tool, number>): void {

@@ -11,21 +11,8 @@ import { realpathSync } from 'node:fs';
 import { compileC } from '../test/lib/fixtures.js';
 import { kernelSymbolizer } from '../src/runtime/printer.js';
 import { forgetProcess } from '../src/symbols/procmaps.js';
-import { BPFTRACE, benchEnv, haveBpftrace, sleep, toolArgv, type Tool } from './lib/proc.js';
+import { BPFTRACE, benchEnv, sleep, toolArgv, type Tool, type Row, quick, log, tools } from './lib/proc.js';
 
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  ref?: number;
-}
-
-const quick = !!process.env.BENCH_QUICK;
-const log = (s: string) => process.stderr.write(`  .. ${s}\n`);
-
-function tools(): Tool[] {
-  return haveBpftrace() ? ['bpfkit', 'bpftrace'] : ['bpfkit'];
-}
 
 /** test/fixtures/stk_many.c: fn_000..fn_999, each a distinct 12-frame chain down to a getppid. */
 function fixture(): string {

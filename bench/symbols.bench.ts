@@ -7,14 +7,9 @@ import { openElf } from '../src/symbols/elf.js';
 import { kallsyms, ksym, reloadKallsyms } from '../src/symbols/kallsyms.js';
 import { forgetProcess, runtimeAddress } from '../src/symbols/procmaps.js';
 import { symbolizeUser } from '../src/symbols/usym.js';
+import { type Row } from './lib/proc.js';
 
 const LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
-
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-}
 
 /** A deterministic stream of pseudo-random numbers, so runs compare. */
 function rng(seed: number): () => number {

@@ -10,17 +10,8 @@ import { join } from 'node:path';
 import { enableStats } from '../src/bpf/program.js';
 import { close } from '../src/bpf/sys.js';
 import { untrackFd } from '../src/bpf/fds.js';
-import { BPFKIT, BPFTRACE, benchEnv, haveBpftrace, median, progStats, runOnce, runWorkload, sleep } from './lib/proc.js';
+import { BPFKIT, BPFTRACE, benchEnv, haveBpftrace, median, progStats, runOnce, runWorkload, sleep, type Row, quick, log } from './lib/proc.js';
 
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  ref?: number;
-}
-
-const quick = !!process.env.BENCH_QUICK;
-const log = (s: string) => process.stderr.write(`  .. ${s}\n`);
 
 /** Debian installs bpftrace's tools in /usr/sbin (the upstream tools/ directory elsewhere). */
 const BPFTRACE_OPENSNOOP = ['/usr/sbin/opensnoop.bt', '/usr/share/bpftrace/tools/opensnoop.bt'].find((p) => existsSync(p));

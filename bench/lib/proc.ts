@@ -14,6 +14,27 @@ export const BENCH_COMM = 'bpfkit_bench';
 
 export type Tool = 'bpfkit' | 'bpftrace';
 
+/** One result line of `npm run bench`: bpfkit's value and, where measured alike, bpftrace's (`ref`). */
+export interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  ref?: number;
+}
+
+/** BENCH_QUICK=1: fewer repetitions and smaller sizes. */
+export const quick = !!process.env.BENCH_QUICK;
+
+/** Progress, on stderr so the result table stays clean. */
+export const log = (s: string): void => {
+  process.stderr.write(`  .. ${s}\n`);
+};
+
+/** The tools to compare: bpftrace only where it is installed. */
+export function tools(): Tool[] {
+  return haveBpftrace() ? ['bpfkit', 'bpftrace'] : ['bpfkit'];
+}
+
 export function haveBpftrace(): boolean {
   return existsSync(BPFTRACE);
 }
