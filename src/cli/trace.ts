@@ -2,8 +2,7 @@
 // diagnostics, optional debug dumps, attach, run until exit()/Ctrl-C/SIGTERM
 // or the traced command's exit, then END and the maps.
 import { noteRun } from './cachetags.js';
-import { readFileSync, openSync, writeSync, closeSync, statSync, accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../lazy.js';
 import { compile } from '../compile.js';
@@ -15,6 +14,7 @@ import { Session, LoadError } from '../runtime/session.js';
 import { makeSink } from '../runtime/printer.js';
 import { numPossibleCpus } from '../bpf/cpus.js';
 import { kaddr } from '../symbols/kallsyms.js';
+import { findExecutable, isExecutableFile } from '../symbols/path.js';
 import type { CliArgs } from './args.js';
 import { envOptions } from './args.js';
 import { batched } from './batch.js';
@@ -199,23 +199,10 @@ function startHeld(argv: string[]): ChildProcess {
   return child;
 }
 
-/** The executable a command word names: a path with a `/`, else the first match on PATH (as exec does). */
+/** The executable a command word names: a path with a `/`, else the first match on PATH (as exec does: an empty entry is the current directory). */
 function findCommand(word: string): string | undefined {
-  const runnable = (p: string) => {
-    try {
-      if (!statSync(p).isFile()) return false;
-      accessSync(p, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (word.includes('/')) return runnable(word) ? word : undefined;
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const p = join(dir || '.', word);
-    if (runnable(p)) return p;
-  }
-  return undefined;
+  if (word.includes('/')) return isExecutableFile(word) ? word : undefined;
+  return findExecutable(word, (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').map((d) => d || '.'));
 }
 
 function releaseHeld(child: ChildProcess): void {

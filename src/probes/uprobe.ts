@@ -5,7 +5,7 @@
 // program on PATH, a library name the loader would find (`libc`), or a glob;
 // FUNC is a symbol, a glob, `sym+off`, an address, or a C++ name.
 import { childProcess } from '../lazy.js';
-import { accessSync, constants, existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AttachPoint } from '../lang/ast.js';
 import { splitAttachPoint } from '../lang/attach.js';
@@ -15,6 +15,7 @@ import { AttachType, ProgType } from '../bpf/program.js';
 import { hasUprobeMulti } from '../bpf/features.js';
 import { openElf, type Elf, type Sym } from '../symbols/elf.js';
 import { ldCache } from '../symbols/ldcache.js';
+import { findExecutable } from '../symbols/path.js';
 import { isFileMapping, processMaps } from '../symbols/procmaps.js';
 import { demangle, isMangled } from '../symbols/demangle.js';
 import { ARG_OFFSETS, RETVAL_OFFSET, SP_OFFSET } from '../symbols/regs.js';
@@ -30,16 +31,6 @@ export interface UserBinary {
   shown: string;
   /** A path that opens the same file from here (through /proc/PID/root when -p is in another mount namespace). */
   file: string;
-}
-
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!statSync(p).isFile()) return false;
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isFile(p: string): boolean {
@@ -129,11 +120,8 @@ export function resolveBinaries(target: string, pid: number | undefined, kind: s
     if (!isFile(file)) throw new ProbeError(`${kind} target file '${target}' does not exist or is not executable`);
     return [{ shown: target, file }];
   }
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!dir) continue;
-    const p = join(dir, target);
-    if (isExecutableFile(p)) return [{ shown: p, file: fileForPid(p, pid) }];
-  }
+  const onPath = findExecutable(target, (process.env.PATH ?? '').split(':').filter(Boolean));
+  if (onPath) return [{ shown: onPath, file: fileForPid(onPath, pid) }];
   const lib = findLibrary(target, pid);
   if (lib) return [{ shown: lib, file: fileForPid(lib, pid) }];
   throw new ProbeError(`${kind} target '${target}' does not exist or is not executable`, `HINT: give the full path, e.g. ${kind}:/usr/bin/${target}:...`);
