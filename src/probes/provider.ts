@@ -133,12 +133,15 @@ export interface Provider {
   attach?(progFd: number, target: ProbeTarget, env: AttachEnv): Attachment;
   /**
    * Attaching many targets with one program and one link (uprobe_multi):
-   * `multiKey` says which targets can share a link (undefined: this one
-   * cannot), `multi.attachType` is the expected attach type the shared
-   * program is loaded with, and `multi.attach` attaches all of them.
+   * targets with the same code and the same `key` (undefined: this one
+   * cannot share) get one program, loaded with `attachType`, and one
+   * `attach` for all of them.
    */
-  multiKey?(target: ProbeTarget, env: AttachEnv): string | undefined;
-  multi?: { attachType: number; attach(progFd: number, targets: ProbeTarget[], env: AttachEnv): Attachment };
+  multi?: {
+    key(target: ProbeTarget): string | undefined;
+    attachType: number;
+    attach(progFd: number, targets: ProbeTarget[], env: AttachEnv): Attachment;
+  };
   /**
    * Lists probes matching a pattern for `-l` (full names), when the provider
    * can; with `verbose`, a probe's detail lines (four-space indented) follow it.

@@ -476,12 +476,12 @@ function makeUprobeProvider(kind: 'uprobe' | 'uretprobe', names: string[]): Prov
       return attachPerfEvent(progFd, openUprobe(d.file, d.offset, { retprobe: d.retprobe, pid: env.pid ?? -1, refCtrOffset: d.refCtrOffset }));
     },
     // Probes in one file with the same program share one uprobe_multi link.
-    multiKey(t) {
-      if (!hasUprobeMulti()) return undefined;
-      const d = t.data as UprobeData;
-      return `${d.file}\0${d.retprobe ? 1 : 0}`;
-    },
     multi: {
+      key(t) {
+        if (!hasUprobeMulti()) return undefined;
+        const d = t.data as UprobeData;
+        return `${d.file}\0${d.retprobe ? 1 : 0}`;
+      },
       attachType: AttachType.TRACE_UPROBE_MULTI,
       attach(progFd, targets, env) {
         const ds = targets.map((t) => t.data as UprobeData);

@@ -40,15 +40,23 @@ export function createMaps(info: MapInfo, maxEntries: number): MapPartFd[] {
   return made;
 }
 
-/** The key in keyLayout's order (hist/lhist index last) from a bucketed part's key. */
-function nominalKey(info: MapInfo, part: MapPart, key: Buffer): Buffer {
+/**
+ * For a bucketed part (strBuckets): turns its keys into keyLayout's order
+ * (hist/lhist index last, the string padded to its full size). Undefined when
+ * the part's keys are already laid out so.
+ */
+function nominalKeys(info: MapInfo, part: MapPart): ((key: Buffer) => Buffer) | undefined {
   const sb = strBuckets(info);
-  if (!sb || part.strSize === undefined) return key;
-  const out = Buffer.alloc(mapKeySize(info));
-  key.copy(out, 0, sb.base, sb.strOff);
-  key.copy(out, sb.nominalOff, sb.strOff, sb.strOff + part.strSize);
-  if (sb.base) key.copy(out, out.length - 8, 0, 8);
-  return out;
+  const strSize = part.strSize;
+  if (!sb || strSize === undefined) return undefined;
+  const size = mapKeySize(info);
+  return (key) => {
+    const out = Buffer.alloc(size);
+    key.copy(out, 0, sb.base, sb.strOff);
+    key.copy(out, sb.nominalOff, sb.strOff, sb.strOff + strSize);
+    if (sb.base) key.copy(out, size - 8, 0, 8);
+    return out;
+  };
 }
 
 // The key layout is worked out once per map read, not once per entry (100k
@@ -79,16 +87,14 @@ export function readMap(info: MapInfo, parts: MapPartFd[], env: DecodeEnv = {}):
     for (const { part, map } of parts) {
       const slots = map.perCpu ? map.ncpus : 1;
       const stride = map.valueStride;
-      const translate = part.strSize !== undefined;
+      const nominal = nominalKeys(info, part);
       for (const b of map.dumpBatches()) {
         for (let i = 0; i < b.count; i++) {
           const at = i * map.fullValueSize;
           let total = 0n;
           for (let c = 0; c < slots; c++) total += signed ? b.values.readBigInt64LE(at + c * stride) : b.values.readBigUInt64LE(at + c * stride);
           const ko = i * map.keySize;
-          const key = translate
-            ? decodeKey(info, nominalKey(info, part, b.keys.subarray(ko, ko + map.keySize)), env)
-            : decodeKey(info, b.keys, env, ko);
+          const key = nominal ? decodeKey(info, nominal(b.keys.subarray(ko, ko + map.keySize)), env) : decodeKey(info, b.keys, env, ko);
           entries.push({ key, value: total });
         }
       }
@@ -98,7 +104,11 @@ export function readMap(info: MapInfo, parts: MapPartFd[], env: DecodeEnv = {}):
     return { name, kind: info.agg, signed, entries };
   }
   const map = parts[0].map;
-  const rows = parts.flatMap(({ part, map: m }) => m.dump().map(([k, v]): [Buffer, Buffer] => [nominalKey(info, part, k), v]));
+  const rows = parts.flatMap(({ part, map: m }) => {
+    const nominal = nominalKeys(info, part);
+    const dumped = m.dump();
+    return nominal ? dumped.map(([k, v]): [Buffer, Buffer] => [nominal(k), v]) : dumped;
+  });
   switch (info.agg) {
     case 'min':
     case 'max': {

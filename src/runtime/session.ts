@@ -190,7 +190,7 @@ export class Session {
       const p = findProvider(this.compiled.providers, cp.target.provider);
       if (!p?.attach) throw new Error(`${cp.target.provider} probes cannot be attached yet`);
       const code = several ? codeIdentity(cp) : '';
-      const mk = p.multi ? p.multiKey?.(cp.target, env) : undefined;
+      const mk = p.multi?.key(cp.target);
       if (mk !== undefined) {
         const k = `${code}\0${mk}`;
         const g = multis.get(k);
@@ -212,31 +212,28 @@ export class Session {
       return { p, cps, prog };
     });
     this.ring = new RingBufferReader(this.maps.get(RINGBUF_MAP)!, (data) => this.onRecord(data));
-    const attachError = (e: unknown, what: string): never => {
-      if (e instanceof SysError) throw new LoadError(`Could not attach probe ${what}: ${e.message}`, '');
-      throw e;
-    };
     // Event probes attach once BEGIN has run (start()).
-    this.attachEvents = () => {
-      for (const { p, cps, prog } of groups) {
-        try {
-          this.attachments.push(p.multi!.attach(prog.fd, cps.map((cp) => cp.target), env));
-        } catch (e) {
-          attachError(e, cps.length > 1 ? `${cps[0].target.name} and ${cps.length - 1} more` : cps[0].target.name);
-        }
-      }
-      for (const { p, cp, prog } of singles) {
-        try {
-          this.attachments.push(p.attach!(prog.fd, cp.target, env));
-        } catch (e) {
-          attachError(e, cp.target.name);
-        }
+    const pending = (what: string, attach: () => Attachment) => () => {
+      try {
+        return attach();
+      } catch (e) {
+        if (e instanceof SysError) throw new LoadError(`Could not attach probe ${what}: ${e.message}`, '');
+        throw e;
       }
     };
+    for (const { p, cps, prog } of groups) {
+      const what = cps.length > 1 ? `${cps[0].target.name} and ${cps.length - 1} more` : cps[0].target.name;
+      this.pending.push(pending(what, () => p.multi!.attach(prog.fd, cps.map((cp) => cp.target), env)));
+    }
+    for (const { p, cp, prog } of singles) this.pending.push(pending(cp.target.name, () => p.attach!(prog.fd, cp.target, env)));
     return this.probeCount;
   }
 
-  private attachEvents?: () => void;
+  private readonly pending: (() => Attachment)[] = [];
+
+  private attachPending(): void {
+    for (const attach of this.pending.splice(0)) this.attachments.push(attach());
+  }
 
   /** Runs BEGIN programs (on this CPU, from user space) and starts draining events. */
   start(): void {
@@ -245,13 +242,8 @@ export class Session {
     // Event probes attach right after BEGIN has run and before its records
     // are read: BEGIN's output is first in the ring, and what BEGIN starts
     // (system()) runs with every probe attached, as in bpftrace.
-    const attachEvents = () => {
-      const f = this.attachEvents;
-      this.attachEvents = undefined;
-      f?.();
-    };
-    this.runSpecial('begin', attachEvents);
-    attachEvents();
+    this.runSpecial('begin', () => this.attachPending());
+    this.attachPending();
     this.drain();
     if (this.exitCode !== undefined) return;
     // Iterators walk their objects once BEGIN has run; the program then ends, as in bpftrace.
