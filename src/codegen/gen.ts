@@ -917,8 +917,9 @@ export class ProbeGen implements GenCtx {
     const size = sb ? sb.strOff + sb.size : mapKeySize(info);
     const only = !extra && m.keys?.length === 1 ? m.keys[0] : undefined;
     if (only?.kind === 'Call' && only.name === 'str' && this.typeOf(only).size === size) {
-      // str() yields a fresh zero-padded buffer of exactly the key's size:
-      // using it in place saves zeroing and copying up to max_strlen bytes.
+      // str() yields a fresh buffer of exactly the key's size, zero after the
+      // NUL to byte 64 or to its end (strBuckets): used in place, it saves
+      // zeroing and copying up to max_strlen bytes.
       const src = this.expr(only);
       if ('mem' in src) {
         if (!sb) this.canonicalStr(src.mem, size);

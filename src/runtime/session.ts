@@ -190,7 +190,8 @@ export class Session {
       const p = findProvider(this.compiled.providers, cp.target.provider);
       if (!p?.attach) throw new Error(`${cp.target.provider} probes cannot be attached yet`);
       const code = several ? codeIdentity(cp) : '';
-      const mk = p.multi?.key(cp.target);
+      // A lone probe gains nothing from a shared link (and skips its feature probe).
+      const mk = several ? p.multi?.key(cp.target) : undefined;
       if (mk !== undefined) {
         const k = `${code}\0${mk}`;
         const g = multis.get(k);
