@@ -38,22 +38,32 @@ export function batched(write: (s: string) => void, limit = 1 << 16): BatchedWri
  * stream machinery for a pipe (about 8 ms of start-up) to do the same
  * synchronous write. It takes over only when fd 1 turns out non-blocking
  * (EAGAIN, a short write) or fails otherwise, so it reports errors as before.
+ * A reader that went away (`bpfkit ... | head`) ends the run quietly; the exit
+ * handlers release everything.
  */
 export function stdoutWrite(): (s: string) => void {
-  let stream = false;
+  let stream: NodeJS.WriteStream | undefined;
+  const toStream = () => {
+    stream = process.stdout;
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+    return stream;
+  };
   return (s) => {
     if (!stream) {
       const buf = Buffer.from(s);
       try {
         const n = writeSync(1, buf);
         if (n === buf.length) return;
-        stream = true;
-        process.stdout.write(buf.subarray(n));
+        toStream().write(buf.subarray(n));
         return;
-      } catch {
-        stream = true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+        toStream();
       }
     }
-    process.stdout.write(s);
+    stream!.write(s);
   };
 }

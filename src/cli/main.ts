@@ -84,12 +84,6 @@ async function main(argv: string[]): Promise<number> {
   return runTrace(args, { out: writeOut, err: writeErr });
 }
 
-// `bpfkit ... | head`: when the reader goes away, stop quietly (exit handlers release everything).
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
-
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
