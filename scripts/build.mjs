@@ -38,18 +38,30 @@ const common = {
 };
 // The CLI is CommonJS so src/cli/launch.ts (dist/launch.cjs, what bin/bpfkit
 // runs) can compile it with V8's code cache, which module loading offers no
-// hook for in Node 20.
+// hook for in Node 20. The file is the module's function itself, so launch
+// hands the text to V8 as read; minified, it is a little over half the size
+// and ASCII, which Node reads as latin1 without decoding UTF-8: together
+// about 4 ms of every start. Stack traces map back with
+// `node --enable-source-maps` through the linked source map.
+const CLI_WRAPPER = "(function (exports, require, module, __filename, __dirname, __bpfkit_import_meta_url) {'use strict';";
 await build({
   ...common,
-  banner: undefined,
   format: 'cjs',
+  minify: true,
+  sourcemap: 'linked',
+  charset: 'ascii',
+  legalComments: 'none',
+  banner: { js: CLI_WRAPPER },
+  footer: { js: '})' },
   define: { 'import.meta.url': '__bpfkit_import_meta_url' },
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(root, 'dist/cli.cjs'),
 });
-if (readFileSync(join(root, 'dist/cli.cjs'), 'utf8').includes('import(')) {
+const cli = readFileSync(join(root, 'dist/cli.cjs'));
+if (cli.includes('import(')) {
   throw new Error('dist/cli.cjs holds a dynamic import(), which the code-cache launcher cannot serve');
 }
+if (cli.some((b) => b > 0x7f)) throw new Error('dist/cli.cjs is not ASCII, and launch reads it as latin1');
 rmSync(join(root, 'dist/cli.cjs.v8cache'), { force: true });
 await build({ ...common, banner: undefined, format: 'cjs', entryPoints: [join(root, 'src/cli/launch.ts')], outfile: join(root, 'dist/launch.cjs') });
 // The ESM entry of earlier builds; bin/bpfkit no longer loads it.

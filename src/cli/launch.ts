@@ -55,10 +55,10 @@ export function launch(bundle: string): void {
   const st = statSync(bundle);
   const stamp = `bpfkit-v8cache ${process.version} ${process.arch} ${st.size} ${st.mtimeMs}\n`;
   const cached = readCache(cacheFile, stamp);
-  // What a CommonJS module is given, plus the URL esbuild substituted for
-  // `import.meta.url` in the ESM sources.
-  const source = `(function (exports, require, module, __filename, __dirname, __bpfkit_import_meta_url) {'use strict';${readFileSync(bundle, 'utf8')}\n})`;
-  const script = new Script(source, { filename: bundle, cachedData: cached?.data });
+  // The bundle is the module's function (what a CommonJS module is given,
+  // plus the URL esbuild substituted for `import.meta.url`), in ASCII
+  // (scripts/build.mjs), so latin1 reads it without decoding.
+  const script = new Script(readFileSync(bundle, 'latin1'), { filename: bundle, cachedData: cached?.data });
   const stale = !cached || script.cachedDataRejected;
   process.once('exit', () => {
     const ran = (globalThis as { [RUN_TAGS_KEY]?: Set<string> })[RUN_TAGS_KEY] ?? new Set<string>();
