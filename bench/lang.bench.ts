@@ -8,6 +8,7 @@
 // receives fewer events per second; compare the rates, not the losses.
 // BENCH_QUICK=1 runs fewer repetitions; BENCH_ONLY=startup,kernel,printf,
 // maps,compile picks sections. Progress goes to stderr.
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { compile } from '../src/compile.js';
 import { enableStats } from '../src/bpf/program.js';
@@ -29,22 +30,40 @@ async function startup(rows: Row[]): Promise<void> {
   const runs = quick ? 5 : 15;
   const begin = new Map<Tool, { wall: number[]; cpu: number[]; rss: number[] }>();
   const attach = new Map<Tool, number[]>();
+  const firstEvent = new Map<Tool, number[]>();
   const openat = 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args.filename)); }';
   for (const t of tools()) {
     begin.set(t, { wall: [], cpu: [], rss: [] });
     attach.set(t, []);
+    firstEvent.set(t, []);
     // One unmeasured run each: page cache, BTF and tracefs warm for both.
     runOnce(toolArgv(t, ['-e', forTool(t, 'begin { exit(); }')]));
   }
+  // bpftrace prints its banner before it loads and attaches its programs, and
+  // bpfkit after, so the banner is not the same moment for both. The moment a
+  // probe is live is when it catches an event: a ticker opens a marker path
+  // every half millisecond, and the time until the marker is printed bounds
+  // the attach from above for both tools alike.
+  const MARK = '/bpfkit-bench-attached';
+  const ticker = spawn(workload(), ['-n', 'tick', MARK, '100000000', '500'], { stdio: 'ignore' });
+  ticker.kill('SIGSTOP');
   // Interleaved, so a burst of load elsewhere on the machine hits both tools alike.
-  for (let i = 0; i < runs; i++) {
-    for (const t of tools()) {
-      const r = runOnce(toolArgv(t, ['-e', forTool(t, 'begin { exit(); }')]));
-      begin.get(t)!.wall.push(r.wallMs);
-      begin.get(t)!.cpu.push(r.cpuMs);
-      begin.get(t)!.rss.push(r.maxRssKb / 1024);
-      attach.get(t)!.push(runOnce(toolArgv(t, ['-e', forTool(t, openat)]), 'Attaching').untilMs);
+  try {
+    for (let i = 0; i < runs; i++) {
+      for (const t of tools()) {
+        const r = runOnce(toolArgv(t, ['-e', forTool(t, 'begin { exit(); }')]));
+        begin.get(t)!.wall.push(r.wallMs);
+        begin.get(t)!.cpu.push(r.cpuMs);
+        begin.get(t)!.rss.push(r.maxRssKb / 1024);
+        attach.get(t)!.push(runOnce(toolArgv(t, ['-e', forTool(t, openat)]), 'Attaching').untilMs);
+        // The ticker runs only while this run does, so the others see no extra load.
+        ticker.kill('SIGCONT');
+        firstEvent.get(t)!.push(runOnce(toolArgv(t, ['-e', forTool(t, openat)]), MARK).untilMs);
+        ticker.kill('SIGSTOP');
+      }
     }
+  } finally {
+    ticker.kill('SIGKILL');
   }
   const m = (f: (t: Tool) => number) => new Map(tools().map((t) => [t, f(t)]));
   pair(rows, 'begin { exit(); }: wall time (median)', 'ms', m((t) => median(begin.get(t)!.wall)));
@@ -53,6 +72,8 @@ async function startup(rows: Row[]): Promise<void> {
   pair(rows, 'begin { exit(); }: peak RSS', 'MiB', m((t) => median(begin.get(t)!.rss)));
   pair(rows, 'start to attached, openat printf (median)', 'ms', m((t) => median(attach.get(t)!)));
   pair(rows, 'start to attached, openat printf (min)', 'ms', m((t) => Math.min(...attach.get(t)!)));
+  pair(rows, 'start to first event caught, openat printf (median)', 'ms', m((t) => median(firstEvent.get(t)!)));
+  pair(rows, 'start to first event caught, openat printf (min)', 'ms', m((t) => Math.min(...firstEvent.get(t)!)));
 }
 
 // ------------------------------------------------------- in-kernel cost

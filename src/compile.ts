@@ -49,7 +49,7 @@ export const defaultOptions = (): CompileOptions => ({
   unsafe: false,
   positional: [],
   ncpus: 1,
-  ringSize: 1 << 22,
+  ringSize: 0,
   stackMapSize: 16384,
   mapKeysMax: 4096,
 });

@@ -17,7 +17,7 @@ export interface CompileOptions {
   positional: string[];
   /** Possible CPUs, for per-CPU reads in the kernel. */
   ncpus: number;
-  /** Ring buffer size in bytes. */
+  /** Event ring buffer size in bytes; 0 sizes it by the CPU count (runtime/session.ts). */
   ringSize: number;
   /** Stack trace map size. */
   stackMapSize: number;
