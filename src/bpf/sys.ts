@@ -1,8 +1,10 @@
 // The only file that talks to libc. Everything else sees typed functions that
 // take Buffers and throw SysError, so no other module needs to know koffi.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
 // koffi is CommonJS; loading it lazily keeps `bpfkit -h` from paying for it.
 type Koffi = any;
 let koffiMod: Koffi | undefined;
@@ -16,19 +18,29 @@ function koffi(): Koffi {
  * picks the prebuilt binary: about 10 ms and 4 MB of every start-up. Where
  * the binary for this platform is there and of the package's version, it is
  * loaded directly; its exports are what index.js would wrap (less the
- * deprecated aliases, which we do not use).
+ * deprecated aliases, which we do not use). The package is found as Node
+ * would find it from here (the nearest node_modules/koffi up the tree)
+ * without Node's resolver, whose first use costs about a millisecond.
  */
 function loadKoffi(): Koffi {
   if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
     try {
-      const pkg = require('koffi/package.json') as { version: string };
-      const native = require(`koffi/build/koffi/linux_${process.arch}/koffi.node`);
-      if (native.version === pkg.version) return native;
+      for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+        const base = join(dir, 'node_modules', 'koffi');
+        if (existsSync(join(base, 'package.json'))) {
+          const { version } = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')) as { version: string };
+          const mod = { exports: {} as { version?: string } };
+          process.dlopen(mod, join(base, `build/koffi/linux_${process.arch}/koffi.node`));
+          if (mod.exports.version === version) return mod.exports;
+          break;
+        }
+        if (dirname(dir) === dir) break;
+      }
     } catch {
       // A musl system, another layout: koffi's own loader knows.
     }
   }
-  return require('koffi');
+  return createRequire(import.meta.url)('koffi');
 }
 
 const ERRNO_NAMES: Record<number, string> = {
