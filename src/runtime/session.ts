@@ -268,7 +268,11 @@ export class Session {
         if (++rounds % 16 === 0) this.reportLost();
       },
     });
-    if (!this.busy) this.poller.start();
+    // The first wait starts libuv's worker threads, so it comes after what is
+    // queued now, the banner among it; records wait in the ring meanwhile.
+    queueMicrotask(() => {
+      if (!this.busy && !this.stopped) this.poller?.start();
+    });
   }
 
   /** Runs the BEGIN or END programs; `afterFirst` runs after the first one's run, before its events are read. */
