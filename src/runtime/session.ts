@@ -155,6 +155,10 @@ export class Session {
         if (this.opts.verifierLog) this.opts.onVerifierLog?.(cp.target.name, e.log);
         const origin = e.insnIndex !== null ? (asm.origins[e.insnIndex] as { loc: Loc; text?: string } | undefined) : undefined;
         const reason = e.reason || e.code;
+        if (e.code === 'EAGAIN') {
+          // The verifier stops when a signal is pending; six tries all cut short mean signals come faster than it finishes.
+          throw new LoadError(`loading the program for ${cp.target.name} was interrupted by signals on every try (EAGAIN): stop what signals bpfkit this often (a profiler's SIGPROF) and run it again`, e.log);
+        }
         if (!e.log && e.code === 'EPERM') {
           throw new LoadError(`the kernel refused to load the program for ${cp.target.name} (EPERM): ${cp.target.provider} programs are not permitted on this kernel`, e.log);
         }
