@@ -1,9 +1,9 @@
 // The only file that talks to libc. Everything else sees typed functions that
 // take Buffers and throw SysError, so no other module needs to know koffi.
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireFrom } from '../lazy.js';
 
 // koffi is CommonJS; loading it lazily keeps `bpfkit -h` from paying for it.
 type Koffi = any;
@@ -40,7 +40,7 @@ function loadKoffi(): Koffi {
       // A musl system, another layout: koffi's own loader knows.
     }
   }
-  return createRequire(import.meta.url)('koffi');
+  return requireFrom(import.meta.url)('koffi');
 }
 
 const ERRNO_NAMES: Record<number, string> = {
@@ -94,33 +94,39 @@ interface Libc {
   kill: (pid: number, sig: number) => number;
 }
 
-let libc: Libc | undefined;
-function lc(): Libc {
-  if (libc) return libc;
-  const k = koffi();
-  const lib = k.load('libc.so.6');
-  libc = {
-    bpf: lib.func('syscall', 'long', ['long', 'int', 'void *', 'uint']),
-    perf: lib.func('syscall', 'long', ['long', 'void *', 'int', 'int', 'int', 'ulong']),
-    ioctlInt: lib.func('ioctl', 'int', ['int', 'ulong', 'ulong']),
-    ioctlPtr: lib.func('ioctl', 'int', ['int', 'ulong', 'void *']),
-    close: lib.func('int close(int fd)'),
-    mmap: lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)'),
-    munmap: lib.func('int munmap(void *addr, size_t len)'),
-    mount: lib.func('int mount(const char *src, const char *target, const char *fstype, ulong flags, const char *data)'),
-    epollCreate: lib.func('int epoll_create1(int flags)'),
-    epollCtl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *ev)'),
-    epollWait: lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
-    eventfd: lib.func('int eventfd(uint init, int flags)'),
-    write: lib.func('long write(int fd, void *buf, size_t len)'),
-    read: lib.func('long read(int fd, void *buf, size_t len)'),
-    memcpy: lib.func('memcpy', 'void *', ['void *', 'uintptr_t', 'size_t']),
-    // memmove(p, NULL, 0) returns p: the cheapest way to learn where a Buffer lives.
-    addrOf: lib.func('memmove', 'uintptr_t', ['void *', 'void *', 'size_t']),
-    geteuid: lib.func('uint geteuid()'),
-    kill: lib.func('int kill(int pid, int sig)'),
-  };
-  return libc;
+// What each function is declared as, for koffi. Declaring one parses its
+// prototype: all of them up front were about 2 ms of every start-up, for
+// functions most runs never call (mount, kill, memcpy...).
+const DECLS: { [K in keyof Libc]: [string] | [string, string, string[]] } = {
+  bpf: ['syscall', 'long', ['long', 'int', 'void *', 'uint']],
+  perf: ['syscall', 'long', ['long', 'void *', 'int', 'int', 'int', 'ulong']],
+  ioctlInt: ['ioctl', 'int', ['int', 'ulong', 'ulong']],
+  ioctlPtr: ['ioctl', 'int', ['int', 'ulong', 'void *']],
+  close: ['int close(int fd)'],
+  mmap: ['void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)'],
+  munmap: ['int munmap(void *addr, size_t len)'],
+  mount: ['int mount(const char *src, const char *target, const char *fstype, ulong flags, const char *data)'],
+  epollCreate: ['int epoll_create1(int flags)'],
+  epollCtl: ['int epoll_ctl(int epfd, int op, int fd, void *ev)'],
+  epollWait: ['int epoll_wait(int epfd, void *events, int maxevents, int timeout)'],
+  eventfd: ['int eventfd(uint init, int flags)'],
+  write: ['long write(int fd, void *buf, size_t len)'],
+  read: ['long read(int fd, void *buf, size_t len)'],
+  memcpy: ['memcpy', 'void *', ['void *', 'uintptr_t', 'size_t']],
+  // memmove(p, NULL, 0) returns p: the cheapest way to learn where a Buffer lives.
+  addrOf: ['memmove', 'uintptr_t', ['void *', 'void *', 'size_t']],
+  geteuid: ['uint geteuid()'],
+  kill: ['int kill(int pid, int sig)'],
+};
+
+let libcLib: Koffi | undefined;
+const declared: Partial<Libc> = {};
+/** The libc function `name`, declared on first use. */
+function lc<K extends keyof Libc>(name: K): Libc[K] {
+  const f = declared[name];
+  if (f) return f as Libc[K];
+  libcLib ??= koffi().load('libc.so.6');
+  return (declared[name] = libcLib.func(...DECLS[name])) as Libc[K];
 }
 
 function check(op: string, r: number | bigint): number {
@@ -147,42 +153,41 @@ export const BPF_ATTR_SIZE = 168;
 
 /** bpf(2). `attr` must be at least as long as `size`; the return is the fd or 0. */
 export function bpf(cmd: number, attr: Buffer, size = attr.length): number {
-  const r = lc().bpf(NR_bpf, cmd, attr, size);
+  const r = lc('bpf')(NR_bpf, cmd, attr, size);
   return check(`bpf(BPF_${BPF_CMD_NAMES[cmd] ?? cmd})`, r);
 }
 
 /** bpf(2) returning the raw errno instead of throwing: for hot paths (map lookups) where ENOENT is normal. */
 export function bpfTry(cmd: number, attr: Buffer, size = attr.length): number {
-  const r = Number(lc().bpf(NR_bpf, cmd, attr, size));
+  const r = Number(lc('bpf')(NR_bpf, cmd, attr, size));
   return r < 0 ? -koffi().errno() : r;
 }
 
 export function perfEventOpen(attr: Buffer, pid: number, cpu: number, groupFd = -1, flags = PERF_FLAG_FD_CLOEXEC): number {
-  return check('perf_event_open', lc().perf(NR_perf_event_open, attr, pid, cpu, groupFd, flags));
+  return check('perf_event_open', lc('perf')(NR_perf_event_open, attr, pid, cpu, groupFd, flags));
 }
 export const PERF_FLAG_FD_CLOEXEC = 8;
 
 export function ioctl(fd: number, req: number, arg: number | Buffer | null = 0, op = 'ioctl'): number {
-  const l = lc();
-  const r = typeof arg === 'number' ? l.ioctlInt(fd, req, arg) : l.ioctlPtr(fd, req, arg);
+  const r = typeof arg === 'number' ? lc('ioctlInt')(fd, req, arg) : lc('ioctlPtr')(fd, req, arg);
   return check(op, r);
 }
 
 export function close(fd: number): void {
-  if (fd >= 0) lc().close(fd);
+  if (fd >= 0) lc('close')(fd);
 }
 
 export function mount(src: string, target: string, fstype: string, flags = 0, data: string | null = null): void {
-  check(`mount(${fstype} on ${target})`, lc().mount(src, target, fstype, flags, data));
+  check(`mount(${fstype} on ${target})`, lc('mount')(src, target, fstype, flags, data));
 }
 
 export function geteuid(): number {
-  return lc().geteuid();
+  return lc('geteuid')();
 }
 
 /** kill(2) without Node's argument checks (signal 0 probes for existence). */
 export function kill(pid: number, sig: number): boolean {
-  return lc().kill(pid, sig) === 0;
+  return lc('kill')(pid, sig) === 0;
 }
 
 export const PROT_READ = 1;
@@ -196,7 +201,7 @@ export const MAP_PRIVATE = 2;
  * the syscall path only when it will not cost loading koffi first.
  */
 export function libcLoaded(): boolean {
-  return libc !== undefined;
+  return libcLib !== undefined;
 }
 
 /** A mapping of a kernel object (ring buffer pages). `view` is unusable after unmap(). */
@@ -208,13 +213,12 @@ export interface Mapping {
 
 // A view whose owner forgot unmap() is unmapped when it is collected.
 const mappings = new FinalizationRegistry<{ addr: unknown; len: number; live: { v: boolean } }>((m) => {
-  if (m.live.v) lc().munmap(m.addr, m.len);
+  if (m.live.v) lc('munmap')(m.addr, m.len);
 });
 
 export function mmap(fd: number, length: number, prot: number, offset = 0, flags = MAP_SHARED): Mapping {
-  const l = lc();
   const k = koffi();
-  const addr = l.mmap(null, length, prot, flags, fd, offset);
+  const addr = lc('mmap')(null, length, prot, flags, fd, offset);
   // MAP_FAILED is (void *)-1.
   if (addr === null || k.address(addr) === 0xffffffffffffffffn) throw new SysError('mmap', k.errno());
   const live = { v: true };
@@ -228,7 +232,7 @@ export function mmap(fd: number, length: number, prot: number, offset = 0, flags
       if (!live.v) return;
       live.v = false;
       mappings.unregister(token);
-      l.munmap(addr, length);
+      lc('munmap')(addr, length);
     },
   };
 }
@@ -255,9 +259,8 @@ export class FdWatcher {
   private readonly tags = new Map<number, number>();
 
   constructor(private readonly onReady: (tags: number[]) => void, private readonly timeoutMs = -1) {
-    const l = lc();
-    this.epfd = check('epoll_create1', l.epollCreate(EPOLL_CLOEXEC));
-    this.wakeFd = check('eventfd', l.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    this.epfd = check('epoll_create1', lc('epollCreate')(EPOLL_CLOEXEC));
+    this.wakeFd = check('eventfd', lc('eventfd')(0, EFD_CLOEXEC | EFD_NONBLOCK));
     this.ctl(EPOLL_CTL_ADD, this.wakeFd, -1);
   }
 
@@ -267,7 +270,7 @@ export class FdWatcher {
     ev.writeUInt32LE(EPOLLIN, 0);
     ev.writeInt32LE(tag, 4);
     ev.writeInt32LE(fd, 8);
-    check('epoll_ctl', lc().epollCtl(this.epfd, op, fd, ev));
+    check('epoll_ctl', lc('epollCtl')(this.epfd, op, fd, ev));
   }
 
   add(fd: number, tag: number): void {
@@ -287,7 +290,7 @@ export class FdWatcher {
   private arm(): void {
     if (!this.running || this.pending || this.closed) return;
     this.pending = true;
-    lc().epollWait.async(this.epfd, this.events, 64, this.timeoutMs, (err: unknown, n: number) => {
+    lc('epollWait').async(this.epfd, this.events, 64, this.timeoutMs, (err: unknown, n: number) => {
       this.pending = false;
       if (this.closed) return this.finish();
       if (!this.running) return;
@@ -307,14 +310,14 @@ export class FdWatcher {
   }
 
   private drainWake(): void {
-    lc().read(this.wakeFd, Buffer.alloc(8), 8);
+    lc('read')(this.wakeFd, Buffer.alloc(8), 8);
   }
 
   /** Wakes a pending wait once so the caller gets an onReady([]) soon. */
   poke(): void {
     const b = Buffer.alloc(8);
     b.writeBigUInt64LE(1n);
-    lc().write(this.wakeFd, b, 8);
+    lc('write')(this.wakeFd, b, 8);
   }
 
   stop(): void {
@@ -342,11 +345,11 @@ export class FdWatcher {
 /** Reads `len` bytes at a kernel-returned user pointer (bigint) into a new Buffer. */
 export function readPointer(addr: bigint, len: number): Buffer {
   const out = Buffer.alloc(len);
-  lc().memcpy(out, addr, len);
+  lc('memcpy')(out, addr, len);
   return out;
 }
 
 /** Address of a Buffer's memory, for attrs that embed pointers (the Buffer must outlive the call). */
 export function addressOf(buf: Buffer | ArrayBufferView): bigint {
-  return BigInt(lc().addrOf(buf, null, 0));
+  return BigInt(lc('addrOf')(buf, null, 0));
 }

@@ -4,8 +4,8 @@
 // from trying the feature (src/bpf/features.ts), not from version numbers.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { machine, release, version } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { os } from '../lazy.js';
 import { featureReport } from '../bpf/features.js';
 import { tracefsPath } from '../probes/tracefs.js';
 
@@ -49,7 +49,7 @@ export function infoText(): string {
   const f = featureReport();
   const probes = f.probes.map(([k, v]): [string, boolean] => (k === 'tracepoint' ? [k, v && tracefs !== undefined] : [k, v]));
   return (
-    section('System', [['OS', `Linux ${release()} ${version()}`], ['Arch', machine()]])
+    section('System', [['OS', `Linux ${os().release()} ${os().version()}`], ['Arch', os().machine()]])
     + section('Build', [
       ['version', `bpfkit v${bpfkitVersion()}`],
       ['code generator', 'built-in (BPF bytecode emitted directly, no LLVM)'],

@@ -11,7 +11,6 @@
 // and version and says when it rejects the data, and then a fresh cache is
 // written. Failing to read or write it only costs the time it would save.
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
@@ -66,7 +65,10 @@ export function launch(bundle: string): void {
     if (stale || [...ran].some((t) => !known.has(t))) writeCache(cacheFile, stamp, new Set([...known, ...ran]), script);
   });
   const module = { exports: {} };
+  // Next to this file, this file's own require() resolves as the bundle's
+  // would; node:module (for createRequire) costs half a millisecond to load.
+  const req = dirname(bundle) === __dirname ? require : process.getBuiltinModule('node:module').createRequire(bundle);
   (script.runInThisContext() as (...a: unknown[]) => void).call(
-    module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle), pathToFileURL(bundle).href,
+    module.exports, module.exports, req, module, bundle, dirname(bundle), pathToFileURL(bundle).href,
   );
 }
