@@ -62,7 +62,7 @@ if (cli.includes('import(')) {
   throw new Error('dist/cli.cjs holds a dynamic import(), which the code-cache launcher cannot serve');
 }
 if (cli.some((b) => b > 0x7f)) throw new Error('dist/cli.cjs is not ASCII, and launch reads it as latin1');
-rmSync(join(root, 'dist/cli.cjs.v8cache'), { force: true });
+for (const f of readdirSync(join(root, 'dist'))) if (f.endsWith('.v8cache')) rmSync(join(root, 'dist', f), { force: true });
 await build({ ...common, banner: undefined, format: 'cjs', entryPoints: [join(root, 'src/cli/launch.ts')], outfile: join(root, 'dist/launch.cjs') });
 // The ESM entry of earlier builds; bin/bpfkit no longer loads it.
 rmSync(join(root, 'dist/cli.js'), { force: true });

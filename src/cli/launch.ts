@@ -48,9 +48,22 @@ function writeCache(file: string, stamp: string, tags: Set<string>, script: Scri
   }
 }
 
+/**
+ * Which cache a run uses, guessed from its arguments the way main.ts tells
+ * them apart. Tools, listings and traces compile different code, and V8
+ * loads a cache in time with its size: one cache for all of them grew by half
+ * and made every trace start slower. A wrong guess only costs that time.
+ */
+export function cacheKind(argv: readonly string[]): string {
+  const first = argv[0] ?? '';
+  if (/^[a-z][a-z0-9_-]*$/.test(first) && !first.endsWith('.bt')) return 'tool';
+  if (argv.some((a) => a === '-l' || a === '--info' || a === '-h' || a === '--help' || a === '-V' || a === '--version')) return 'misc';
+  return 'trace';
+}
+
 /** Runs the CommonJS bundle at `bundle` (an absolute path) as the main program. */
 export function launch(bundle: string): void {
-  const cacheFile = `${bundle}.v8cache`;
+  const cacheFile = `${bundle}.${cacheKind(process.argv.slice(2))}.v8cache`;
   const st = statSync(bundle);
   const stamp = `bpfkit-v8cache ${process.version} ${process.arch} ${st.size} ${st.mtimeMs}\n`;
   const cached = readCache(cacheFile, stamp);

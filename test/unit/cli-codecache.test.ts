@@ -1,7 +1,7 @@
 // The launcher's V8 code cache (src/cli/launch.ts): written after the first
 // run, reused unchanged by runs of a kind it has seen, rewritten (with the
 // new kind's compiled functions) after a run of a kind it has not, and
-// replaced when its stamp does not match. Runs a copy of the bundle in a
+// replaced when its stamp does not match. Tools keep a cache of their own. Runs a copy of the bundle in a
 // directory of its own so the real dist/ cache is left alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +30,7 @@ const tagsOf = (file: string): string => readFileSync(file, 'latin1').split('\n'
 
 test('code cache: written once per kind of run, rewritten for a new kind or a stale stamp', () => {
   const dir = setup();
-  const cache = join(dir, 'cli.cjs.v8cache');
+  const cache = join(dir, 'cli.cjs.trace.v8cache');
   try {
     run(dir, ['--dry-run', '-e', 'BEGIN { printf("x\\n"); }']);
     assert.ok(existsSync(cache));
@@ -50,6 +50,12 @@ test('code cache: written once per kind of run, rewritten for a new kind or a st
     run(dir, ['--dry-run', '-e', 'BEGIN { }']);
     assert.match(readFileSync(cache, 'latin1').split('\n')[0], new RegExp(`^bpfkit-v8cache ${process.version} `));
     assert.equal(tagsOf(cache), 'f:text p:begin trace');
+
+    // A tool's run leaves the trace cache alone and writes its own.
+    const before = statSync(cache).mtimeMs;
+    run(dir, ['tools']);
+    assert.ok(existsSync(join(dir, 'cli.cjs.tool.v8cache')));
+    assert.equal(statSync(cache).mtimeMs, before);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
