@@ -82,6 +82,18 @@ export interface MapBatch {
   count: number;
 }
 
+/** Buffers shared by a map's element operations, and the attrs pointing at them. */
+interface ElemIo {
+  kbuf: Buffer;
+  vbuf: Buffer;
+  nkbuf: Buffer;
+  lookup: Attr;
+  update: Attr;
+  delete: Attr;
+  next: Attr;
+  first: Attr;
+}
+
 export class BpfMap {
   readonly fd: number;
   readonly type: number;
@@ -99,14 +111,7 @@ export class BpfMap {
   /** Bytes a lookup returns: valueStride × ncpus for per-CPU maps, valueSize otherwise. */
   readonly fullValueSize: number;
 
-  private readonly kbuf: Buffer;
-  private readonly vbuf: Buffer;
-  private readonly nkbuf: Buffer;
-  private readonly lookupAttr: Attr;
-  private readonly updateAttr: Attr;
-  private readonly deleteAttr: Attr;
-  private readonly nextAttr: Attr;
-  private readonly firstAttr: Attr;
+  private elemIo?: ElemIo;
   private closed = false;
 
   private constructor(fd: number, spec: MapSpec, name: string) {
@@ -121,19 +126,33 @@ export class BpfMap {
     this.ncpus = this.perCpu ? numPossibleCpus() : 1;
     this.valueStride = this.perCpu ? round8(spec.valueSize) : spec.valueSize;
     this.fullValueSize = this.perCpu ? this.valueStride * this.ncpus : spec.valueSize;
-    // Zero-length Buffers have no stable address; one spare byte keeps the
-    // pointer valid for maps without keys or values.
-    this.kbuf = Buffer.alloc(Math.max(this.keySize, 1));
-    this.vbuf = Buffer.alloc(Math.max(this.fullValueSize, 1));
-    this.nkbuf = Buffer.alloc(Math.max(this.keySize, 1));
-    const elem = (): Attr => new Attr(ELEM_ATTR_SIZE).u32(MapElemAttr.mapFd, fd).ptr(MapElemAttr.key, this.kbuf);
-    this.lookupAttr = elem().ptr(MapElemAttr.value, this.vbuf);
-    this.updateAttr = elem().ptr(MapElemAttr.value, this.vbuf);
-    this.deleteAttr = elem();
-    this.nextAttr = elem().ptr(MapElemAttr.nextKey, this.nkbuf);
-    this.firstAttr = new Attr(ELEM_ATTR_SIZE).u32(MapElemAttr.mapFd, fd).ptr(MapElemAttr.nextKey, this.nkbuf);
     trackFd(fd, `map ${name}`, () => {
       this.closed = true;
+    });
+  }
+
+  /**
+   * The buffers and attrs of element operations, made at the first one: each
+   * attr takes buffer addresses through koffi, and most maps (the event ring,
+   * a tool's scratch) never see one from user space.
+   */
+  private get io(): ElemIo {
+    if (this.elemIo) return this.elemIo;
+    // Zero-length Buffers have no stable address; one spare byte keeps the
+    // pointer valid for maps without keys or values.
+    const kbuf = Buffer.alloc(Math.max(this.keySize, 1));
+    const vbuf = Buffer.alloc(Math.max(this.fullValueSize, 1));
+    const nkbuf = Buffer.alloc(Math.max(this.keySize, 1));
+    const elem = (): Attr => new Attr(ELEM_ATTR_SIZE).u32(MapElemAttr.mapFd, this.fd).ptr(MapElemAttr.key, kbuf);
+    return (this.elemIo = {
+      kbuf,
+      vbuf,
+      nkbuf,
+      lookup: elem().ptr(MapElemAttr.value, vbuf),
+      update: elem().ptr(MapElemAttr.value, vbuf),
+      delete: elem(),
+      next: elem().ptr(MapElemAttr.nextKey, nkbuf),
+      first: new Attr(ELEM_ATTR_SIZE).u32(MapElemAttr.mapFd, this.fd).ptr(MapElemAttr.nextKey, nkbuf),
     });
   }
 
@@ -195,20 +214,21 @@ export class BpfMap {
    */
   lookup(key: Buffer, out?: Buffer): Buffer | undefined {
     this.checkKey(key);
-    key.copy(this.kbuf);
-    const r = bpfTry(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAttr.buf, ELEM_ATTR_SIZE);
+    const io = this.io;
+    key.copy(io.kbuf);
+    const r = bpfTry(BpfCmd.MAP_LOOKUP_ELEM, io.lookup.buf, ELEM_ATTR_SIZE);
     if (r < 0) {
       if (r === -errno.ENOENT) return undefined;
       throw new SysError(`lookup in map ${this.name}`, -r);
     }
     if (out) {
-      this.vbuf.copy(out, 0, 0, this.fullValueSize);
+      io.vbuf.copy(out, 0, 0, this.fullValueSize);
       return out;
     }
     // allocUnsafe takes small Buffers from Node's pool: much cheaper than a
     // fresh allocation, and every byte is overwritten by the copy.
     const v = Buffer.allocUnsafe(this.fullValueSize);
-    this.vbuf.copy(v, 0, 0, this.fullValueSize);
+    io.vbuf.copy(v, 0, 0, this.fullValueSize);
     return v;
   }
 
@@ -232,25 +252,27 @@ export class BpfMap {
    */
   update(key: Buffer, value: Buffer, flags: number = UpdateFlag.ANY): void {
     this.checkKey(key);
-    key.copy(this.kbuf);
+    const io = this.io;
+    key.copy(io.kbuf);
     if (this.perCpu && value.length === this.valueSize && value.length !== this.fullValueSize) {
-      this.vbuf.fill(0);
-      for (let c = 0; c < this.ncpus; c++) value.copy(this.vbuf, c * this.valueStride);
+      io.vbuf.fill(0);
+      for (let c = 0; c < this.ncpus; c++) value.copy(io.vbuf, c * this.valueStride);
     } else if (value.length === this.fullValueSize) {
-      value.copy(this.vbuf);
+      value.copy(io.vbuf);
     } else {
       throw new RangeError(`map ${this.name}: value is ${value.length} bytes, expected ${this.fullValueSize}`);
     }
-    this.updateAttr.u64(MapElemAttr.flags, flags);
-    const r = bpfTry(BpfCmd.MAP_UPDATE_ELEM, this.updateAttr.buf, ELEM_ATTR_SIZE);
+    io.update.u64(MapElemAttr.flags, flags);
+    const r = bpfTry(BpfCmd.MAP_UPDATE_ELEM, io.update.buf, ELEM_ATTR_SIZE);
     if (r < 0) throw new SysError(`update in map ${this.name}`, -r);
   }
 
   /** Removes `key`; false when it was not there. */
   delete(key: Buffer): boolean {
     this.checkKey(key);
-    key.copy(this.kbuf);
-    const r = bpfTry(BpfCmd.MAP_DELETE_ELEM, this.deleteAttr.buf, ELEM_ATTR_SIZE);
+    const io = this.io;
+    key.copy(io.kbuf);
+    const r = bpfTry(BpfCmd.MAP_DELETE_ELEM, io.delete.buf, ELEM_ATTR_SIZE);
     if (r < 0) {
       if (r === -errno.ENOENT) return false;
       throw new SysError(`delete in map ${this.name}`, -r);
@@ -265,23 +287,24 @@ export class BpfMap {
    */
   nextKey(key: Buffer | null, out?: Buffer): Buffer | undefined {
     let r: number;
+    const io = this.io;
     if (key === null) {
-      r = bpfTry(BpfCmd.MAP_GET_NEXT_KEY, this.firstAttr.buf, ELEM_ATTR_SIZE);
+      r = bpfTry(BpfCmd.MAP_GET_NEXT_KEY, io.first.buf, ELEM_ATTR_SIZE);
     } else {
       this.checkKey(key);
-      key.copy(this.kbuf);
-      r = bpfTry(BpfCmd.MAP_GET_NEXT_KEY, this.nextAttr.buf, ELEM_ATTR_SIZE);
+      key.copy(io.kbuf);
+      r = bpfTry(BpfCmd.MAP_GET_NEXT_KEY, io.next.buf, ELEM_ATTR_SIZE);
     }
     if (r < 0) {
       if (r === -errno.ENOENT) return undefined;
       throw new SysError(`get_next_key in map ${this.name}`, -r);
     }
     if (out) {
-      this.nkbuf.copy(out, 0, 0, this.keySize);
+      io.nkbuf.copy(out, 0, 0, this.keySize);
       return out;
     }
     const k = Buffer.allocUnsafe(this.keySize);
-    this.nkbuf.copy(k, 0, 0, this.keySize);
+    io.nkbuf.copy(k, 0, 0, this.keySize);
     return k;
   }
 

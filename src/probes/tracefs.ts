@@ -76,6 +76,9 @@ export function tracefsPath(): string {
   // The cheap check keeps the answer honest when someone unmounts it under us.
   if (cachedPath !== undefined && existsSync(`${cachedPath}/events`)) return cachedPath;
   cachedPath = undefined;
+  // sysfs keeps /sys/kernel/tracing an empty directory for tracefs to be
+  // mounted on: events/ there means tracefs is, without reading the mount table.
+  if (existsSync(`${TRACING}/events`)) return (cachedPath = TRACING);
   let mounts = tracefsMounts();
   if (!mounts.includes(DEBUG_TRACING) && existsSync(`${DEBUG_TRACING}/events`)) {
     // With debugfs mounted, the first access to debug/tracing automounts tracefs.
