@@ -2,8 +2,9 @@
 // code cache when one matches. Parsing and compiling over half a megabyte of
 // JavaScript was a third of a one-liner's start-up; the cache, written after
 // the first run, holds every function that run compiled. Built on its own as
-// dist/launch.cjs: CommonJS all the way, since Node's ESM loader costs about
-// 10 ms of start-up and module loading has no code-cache hook in Node 20.
+// bin/bpfkit itself (scripts/build.mjs): CommonJS all the way, since Node's
+// ESM loader costs about 10 ms of start-up and module loading has no
+// code-cache hook in Node 20.
 //
 // The cache sits next to the bundle (never in a shared temporary directory:
 // bpfkit runs as root and would execute what it finds there). It is keyed by
@@ -78,10 +79,10 @@ export function launch(bundle: string): void {
     if (stale || [...ran].some((t) => !known.has(t))) writeCache(cacheFile, stamp, new Set([...known, ...ran]), script);
   });
   const module = { exports: {} };
-  // Next to this file, this file's own require() resolves as the bundle's
-  // would; node:module (for createRequire) costs half a millisecond to load.
-  const req = dirname(bundle) === __dirname ? require : process.getBuiltinModule('node:module').createRequire(bundle);
+  // The bundle requires only Node's builtins (packages such as koffi are
+  // found from its own URL), which any require() loads: this file's own
+  // spares loading node:module for createRequire, half a millisecond.
   (script.runInThisContext() as (...a: unknown[]) => void).call(
-    module.exports, module.exports, req, module, bundle, dirname(bundle), pathToFileURL(bundle).href,
+    module.exports, module.exports, require, module, bundle, dirname(bundle), pathToFileURL(bundle).href,
   );
 }

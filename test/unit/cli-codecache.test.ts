@@ -6,23 +6,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dist = new URL('../../../dist/', import.meta.url).pathname;
+const root = new URL('../../../', import.meta.url).pathname;
 
 function setup(): string {
-  // Inside the checkout, where the bundle's require('koffi') finds node_modules.
-  const dir = mkdtempSync(join(dist, '..', 'build', 'cache-test-'));
-  copyFileSync(join(dist, 'launch.cjs'), join(dir, 'launch.cjs'));
-  copyFileSync(join(dist, 'cli.cjs'), join(dir, 'cli.cjs'));
-  // What bin/bpfkit does, as a script file so process.argv has its usual shape.
-  writeFileSync(join(dir, 'run.cjs'), "require('./launch.cjs').launch(require('node:path').join(__dirname, 'cli.cjs'));\n");
+  // Inside the checkout, where the bundle finds koffi in node_modules.
+  const dir = mkdtempSync(join(root, 'build', 'cache-test-'));
+  mkdirSync(join(dir, 'bin'));
+  mkdirSync(join(dir, 'dist'));
+  for (const f of ['bin/bpfkit', 'bin/package.json', 'dist/cli.cjs']) copyFileSync(join(root, f), join(dir, f));
   return dir;
 }
 
 function run(dir: string, args: string[]): void {
-  const r = spawnSync(process.execPath, [join(dir, 'run.cjs'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(dir, 'bin/bpfkit'), ...args], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
 }
 
@@ -30,7 +29,7 @@ const tagsOf = (file: string): string => readFileSync(file, 'latin1').split('\n'
 
 test('code cache: written once per kind of run, rewritten for a new kind or a stale stamp', () => {
   const dir = setup();
-  const cache = join(dir, 'cli.cjs.trace.v8cache');
+  const cache = join(dir, 'dist/cli.cjs.trace.v8cache');
   try {
     run(dir, ['--dry-run', '-e', 'BEGIN { printf("x\\n"); }']);
     assert.ok(existsSync(cache));
@@ -54,7 +53,7 @@ test('code cache: written once per kind of run, rewritten for a new kind or a st
     // A tool's run leaves the trace cache alone and writes its own.
     const before = statSync(cache).mtimeMs;
     run(dir, ['tools']);
-    assert.ok(existsSync(join(dir, 'cli.cjs.tool.v8cache')));
+    assert.ok(existsSync(join(dir, 'dist/cli.cjs.tool.v8cache')));
     assert.equal(statSync(cache).mtimeMs, before);
   } finally {
     rmSync(dir, { recursive: true, force: true });
