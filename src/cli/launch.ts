@@ -58,7 +58,9 @@ function writeCache(file: string, stamp: string, tags: Set<string>, script: Scri
 export function cacheKind(argv: readonly string[]): string {
   const first = argv[0] ?? '';
   if (/^[a-z][a-z0-9_-]*$/.test(first) && !first.endsWith('.bt')) return 'tool';
-  if (argv.some((a) => a === '-l' || a === '--info' || a === '-h' || a === '--help' || a === '-V' || a === '--version')) return 'misc';
+  if (argv.some((a) => /^-[a-zA-Z]*l/.test(a) || a === '--info' || a === '-h' || a === '--help' || a === '-V' || a === '--version')) return 'misc';
+  // User-space probes bring the ELF, DWARF and demangling code with them.
+  if (argv.some((a) => /(^|[\s,{}])(uprobe|uretprobe|usdt|u|ur|U):/.test(a))) return 'trace-user';
   return 'trace';
 }
 

@@ -59,3 +59,15 @@ test('code cache: written once per kind of run, rewritten for a new kind or a st
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('code cache: the kind of a run is guessed from its arguments', async () => {
+  const { cacheKind } = await import('../../src/cli/launch.js');
+  assert.equal(cacheKind(['-e', 'tracepoint:syscalls:sys_enter_openat { @ = count(); }']), 'trace');
+  assert.equal(cacheKind(['script.bt', '42']), 'trace');
+  assert.equal(cacheKind(['-e', 'uprobe:/bin/bash:readline { @ = count(); }']), 'trace-user');
+  assert.equal(cacheKind(['-e', 'BEGIN { } u:libc:malloc { @ = count(); }']), 'trace-user');
+  assert.equal(cacheKind(['-e', 'usdt:/usr/bin/node:node:gc__start { }']), 'trace-user');
+  assert.equal(cacheKind(['execsnoop', '-T']), 'tool');
+  assert.equal(cacheKind(['-lv', 'uprobe:/bin/bash:*']), 'misc');
+  assert.equal(cacheKind(['--info']), 'misc');
+});
