@@ -55,7 +55,7 @@ OPTIONS:
 ENVIRONMENT:
     BPFTRACE_STRLEN             [default: 1024] bytes on BPF stack per str()
     BPFTRACE_MAP_KEYS_MAX       [default: 4096] max keys in a map
-    BPFTRACE_PERF_RB_PAGES      [default: 64 per CPU, at least 256] pages of the event ring buffer
+    BPFTRACE_PERF_RB_PAGES      [default: 128 per CPU, 512 to 4096] pages of the event ring buffer
     BPFTRACE_MAX_PROBES         [default: 512] max number of probes
 
 EXAMPLES:
