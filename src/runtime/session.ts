@@ -272,10 +272,20 @@ export class Session {
         if (++rounds % 16 === 0) this.reportLost();
       },
     });
-    // The first wait starts libuv's worker threads, so it comes after what is
-    // queued now, the banner among it; records wait in the ring meanwhile.
-    queueMicrotask(() => {
-      if (!this.busy && !this.stopped) this.poller?.start();
+    // The first wait starts libuv's worker threads (a millisecond or more
+    // here), so it comes after what is queued now, the banner among it, and
+    // after the records that arrived meanwhile are read and written out.
+    setImmediate(() => {
+      if (this.busy || this.stopped) return;
+      try {
+        this.drain();
+      } catch (e) {
+        this.fail(e);
+        return;
+      }
+      queueMicrotask(() => {
+        if (!this.busy && !this.stopped) this.poller?.start();
+      });
     });
   }
 
