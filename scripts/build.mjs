@@ -36,8 +36,8 @@ const common = {
   // Bundled ESM still needs require() for koffi's CommonJS entry.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
-// The CLI is CommonJS so src/cli/launch.ts (bin/bpfkit) can compile it with V8's code cache, which module loading offers no
-// hook for in Node 20. The file is the module's function itself, so launch
+// The CLI is CommonJS so src/cli/launch.ts (bin/bpfkit) can compile it with
+// V8's code cache, which module loading offers no hook for in Node 20. The file is the module's function itself, so launch
 // hands the text to V8 as read; minified, it is a little over half the size
 // and ASCII, which Node reads as latin1 without decoding UTF-8: together
 // about 4 ms of every start. Stack traces map back with

@@ -3,6 +3,7 @@
 // and hands it to the passes; nothing here touches the kernel, so `--dry-run`
 // and `-d codegen` work anywhere.
 import type * as AST from './lang/ast.js';
+import { ringSizeFor } from './bpf/map.js';
 import { parse } from './lang/parser.js';
 import { CompileError, type Diagnostic } from './lang/diagnostics.js';
 import { Checker, type ProbeTypes } from './analysis/check.js';
@@ -73,7 +74,7 @@ function applyConfig(p: AST.Program, opts: CompileOptions, diags: Diagnostic[]):
         else opts.mapKeysMax = num;
         break;
       case 'perf_rb_pages':
-        if (num !== undefined) opts.ringSize = Math.max(4096, 2 ** Math.ceil(Math.log2(num * 4096)));
+        if (num !== undefined) opts.ringSize = ringSizeFor(num * 4096);
         break;
       case 'stack_mode':
       case 'log_size':

@@ -190,7 +190,7 @@ export class BpfMap {
     return new BpfMap(fd, spec, name);
   }
 
-  /** A ring buffer map of `size` bytes (a power of two, a multiple of the page size). */
+  /** A ring buffer map of `size` bytes (a power of two, a multiple of the page size; see ringSizeFor). */
   static ringbuf(name: string, size: number): BpfMap {
     if (size <= 0 || (size & (size - 1)) !== 0 || size % 4096 !== 0) {
       throw new RangeError(`ring buffer '${name}': size ${size} must be a power of two and a multiple of 4096`);
@@ -463,6 +463,11 @@ export class BpfMap {
 }
 
 /** A u32 key Buffer, the key type of arrays and perf event arrays. */
+/** The smallest size BpfMap.ringbuf takes that holds `bytes`: a power of two, at least a page. */
+export function ringSizeFor(bytes: number): number {
+  return Math.max(4096, 2 ** Math.ceil(Math.log2(bytes)));
+}
+
 export function u32Key(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n >>> 0);

@@ -1,4 +1,6 @@
 // bpftrace's command line: the same flags, the same environment settings.
+import { ringSizeFor } from '../bpf/map.js';
+
 export interface CliArgs {
   program?: string;
   file?: string;
@@ -204,6 +206,6 @@ export function envOptions(env: NodeJS.ProcessEnv): { maxStrlen?: number; mapKey
   const k = num('BPFTRACE_MAP_KEYS_MAX');
   if (k !== undefined) out.mapKeysMax = k;
   const p = num('BPFTRACE_PERF_RB_PAGES');
-  if (p !== undefined) out.ringSize = Math.max(4096, 2 ** Math.ceil(Math.log2(p * 4096)));
+  if (p !== undefined) out.ringSize = ringSizeFor(p * 4096);
   return out;
 }

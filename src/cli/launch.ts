@@ -15,7 +15,7 @@ import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { RUN_TAGS_KEY } from './cachetags.js';
+import { RUN_TAGS_KEY, namesTool } from './cachetags.js';
 
 // The cache file: the stamp line, a line of the run tags it was written
 // after (cachetags.ts), then V8's data.
@@ -56,8 +56,7 @@ function writeCache(file: string, stamp: string, tags: Set<string>, script: Scri
  * and made every trace start slower. A wrong guess only costs that time.
  */
 export function cacheKind(argv: readonly string[]): string {
-  const first = argv[0] ?? '';
-  if (/^[a-z][a-z0-9_-]*$/.test(first) && !first.endsWith('.bt')) return 'tool';
+  if (namesTool(argv[0])) return 'tool';
   if (argv.some((a) => /^-[a-zA-Z]*l/.test(a) || a === '--info' || a === '-h' || a === '--help' || a === '-V' || a === '--version')) return 'misc';
   // User-space probes bring the ELF, DWARF and demangling code with them.
   if (argv.some((a) => /(^|[\s,{}])(uprobe|uretprobe|usdt|u|ur|U):/.test(a))) return 'trace-user';

@@ -9,7 +9,7 @@ import { runInfo, bpfkitVersion } from './info.js';
 import { parseArgs, UsageError, USAGE } from './args.js';
 import { runTrace, CliFailure } from './trace.js';
 import { batched, stdoutWrite } from './batch.js';
-import { noteRun } from './cachetags.js';
+import { namesTool, noteRun } from './cachetags.js';
 
 const NEED_ROOT = 'ERROR: bpfkit needs root (CAP_BPF and CAP_PERFMON): run it with sudo';
 
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   // `bpfkit NAME [options]` runs a ready-made tool; `bpfkit tools` lists them.
-  if (/^[a-z][a-z0-9_-]*$/.test(argv[0]) && !argv[0].endsWith('.bt')) {
+  if (namesTool(argv[0])) {
     const { isTool, runTool, listTools } = await import('../tools/index.js');
     if (argv[0] === 'tools') return listTools({ out: writeOut, err: writeErr });
     if (isTool(argv[0])) {

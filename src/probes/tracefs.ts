@@ -84,7 +84,7 @@ export function tracefsPath(): string {
     // With debugfs mounted, the first access to debug/tracing automounts tracefs.
     mounts = tracefsMounts();
   }
-  const found = [TRACING, DEBUG_TRACING, ...mounts].find((p) => mounts.includes(p) && existsSync(`${p}/events`));
+  const found = [DEBUG_TRACING, ...mounts].find((p) => mounts.includes(p) && existsSync(`${p}/events`));
   if (found) return (cachedPath = found);
   if (!existsSync(TRACING)) {
     throw new TracefsError(`tracefs is not mounted and ${TRACING} does not exist (kernel built without CONFIG_TRACING?)`);

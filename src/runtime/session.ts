@@ -3,7 +3,7 @@
 // the maps and releases every kernel object. Formatting is not done here: the
 // runtime hands typed values to a Sink (text, JSON, or a library user).
 import * as A from '../bpf/asm/index.js';
-import { BpfMap, MapType } from '../bpf/map.js';
+import { BpfMap, MapType, ringSizeFor } from '../bpf/map.js';
 import { Program, VerifierError } from '../bpf/program.js';
 import { btfIdent, closeBtf, loadFuncInfo, MAP_ELEM_CALLBACK_PARAMS } from '../bpf/btfgen.js';
 import { RingBufferReader } from '../bpf/ringbuf.js';
@@ -563,7 +563,6 @@ export class Session {
   }
 }
 
-/** Turns the verifier's terse last line into words a user can act on. */
 /**
  * The event ring's default size: 512 KiB per possible CPU (twice what
  * bpftrace's default of 64 perf-buffer pages per CPU holds), between 2 and
@@ -573,10 +572,10 @@ export class Session {
  * overload.
  */
 export function defaultRingSize(ncpus: number): number {
-  const bytes = Math.min(16 << 20, Math.max(2 << 20, ncpus * (512 << 10)));
-  return 2 ** Math.ceil(Math.log2(bytes));
+  return ringSizeFor(Math.min(16 << 20, Math.max(2 << 20, ncpus * (512 << 10))));
 }
 
+/** Turns the verifier's terse last line into words a user can act on. */
 export function plainReason(reason: string): string {
   if (/invalid mem access 'scalar'|invalid mem access 'inv'/.test(reason)) return `${reason}: a value used as a pointer is not known to be one (cast it or read it with str()/buf())`;
   if (/R\d+ min value is outside of the allowed memory range|invalid access to map value|value is outside/.test(reason)) return `${reason}: an index or offset is not bounded`;
