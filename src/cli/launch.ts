@@ -1,7 +1,8 @@
 // How bin/bpfkit starts the bundled CLI (dist/cli.cjs): compiled from V8's
 // code cache when one matches. Parsing and compiling over half a megabyte of
-// JavaScript was a third of a one-liner's start-up; the cache, written after
-// the first run, holds every function that run compiled. Built on its own as
+// JavaScript was a third of a one-liner's start-up; the cache, written by the
+// first run of each kind, holds every function that run compiled by then
+// (cachetags.ts says when). Built on its own as
 // bin/bpfkit itself (scripts/build.mjs): CommonJS all the way, since Node's
 // ESM loader costs about 10 ms of start-up and module loading has no
 // code-cache hook in Node 20.
@@ -15,7 +16,7 @@ import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { RUN_TAGS_KEY, namesTool } from './cachetags.js';
+import { CHECKPOINT_KEY, RUN_TAGS_KEY, namesTool } from './cachetags.js';
 
 // The cache file: the stamp line, a line of the run tags it was written
 // after (cachetags.ts), then V8's data.
@@ -73,12 +74,16 @@ export function launch(bundle: string): void {
   // plus the URL esbuild substituted for `import.meta.url`), in ASCII
   // (scripts/build.mjs), so latin1 reads it without decoding.
   const script = new Script(readFileSync(bundle, 'latin1'), { filename: bundle, cachedData: cached?.data });
-  const stale = !cached || script.cachedDataRejected;
-  process.once('exit', () => {
+  let known = cached && !script.cachedDataRejected ? cached.tags : undefined;
+  // Once per new kind of run: at the checkpoint (cachetags.ts), else at exit.
+  const save = () => {
     const ran = (globalThis as { [RUN_TAGS_KEY]?: Set<string> })[RUN_TAGS_KEY] ?? new Set<string>();
-    const known = cached && !stale ? cached.tags : new Set<string>();
-    if (stale || [...ran].some((t) => !known.has(t))) writeCache(cacheFile, stamp, new Set([...known, ...ran]), script);
-  });
+    if (known && [...ran].every((t) => known!.has(t))) return;
+    known = new Set([...(known ?? []), ...ran]);
+    writeCache(cacheFile, stamp, known, script);
+  };
+  (globalThis as { [CHECKPOINT_KEY]?: () => void })[CHECKPOINT_KEY] = save;
+  process.once('exit', save);
   const module = { exports: {} };
   // The bundle requires only Node's builtins (packages such as koffi are
   // found from its own URL), which any require() loads: this file's own

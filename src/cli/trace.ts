@@ -1,7 +1,7 @@
 // Running a bpftrace program from the command line: compile, report
 // diagnostics, optional debug dumps, attach, run until exit()/Ctrl-C/SIGTERM
 // or the traced command's exit, then END and the maps.
-import { noteRun } from './cachetags.js';
+import { cacheCheckpoint, noteRun } from './cachetags.js';
 import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../lazy.js';
@@ -133,6 +133,8 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       verifierLog: args.debug.has('verifier') || args.debug.has('all'),
       onVerifierLog: (name, log) => io.err(`; verifier log for ${name}\n${log}\n`),
       pid: args.pid ?? cpid,
+      // After the record's output is written.
+      onFirstRecord: () => setImmediate(cacheCheckpoint),
     });
     const stopOn = (sig: NodeJS.Signals) => {
       const h = () => session.stop(0);

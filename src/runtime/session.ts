@@ -55,6 +55,8 @@ export interface SessionOptions {
   verifierLog?: boolean;
   onVerifierLog?: (probe: string, log: string) => void;
   pid?: number;
+  /** Called once, as the first record is about to be handled. */
+  onFirstRecord?: () => void;
 }
 
 /** A program the kernel refused, reported against the construct that produced the failing instruction. */
@@ -93,8 +95,11 @@ export class Session {
   private asyncSystem = false;
   private endWhenIdle = false;
 
+  private onFirstRecord?: () => void;
+
   constructor(readonly compiled: Compiled, private readonly sink: Sink, private readonly opts: SessionOptions = {}) {
     this.events = compiled.res.events;
+    this.onFirstRecord = opts.onFirstRecord;
   }
 
   /** Number of probes as bpftrace counts them for its banner. */
@@ -177,6 +182,8 @@ export class Session {
   /** Creates maps, loads every program, attaches the event probes. Returns the banner count. */
   attach(): number {
     this.createMaps();
+    this.ring = new RingBufferReader(this.maps.get(RINGBUF_MAP)!, (data) => this.onRecord(data));
+    if (!this.onlySpecial) this.startPoller();
     const env = { ncpus: numPossibleCpus(), onlineCpus: onlineCpus(), pid: this.opts.pid };
     // Probes whose code came out the same (a wildcard's targets, mostly) share
     // one loaded program: the verifier runs once, not once per function. A
@@ -216,7 +223,6 @@ export class Session {
       this.loaded.push({ cp: cps[0], prog });
       return { p, cps, prog };
     });
-    this.ring = new RingBufferReader(this.maps.get(RINGBUF_MAP)!, (data) => this.onRecord(data));
     // Event probes attach once BEGIN has run (start()).
     const pending = (what: string, attach: () => Attachment) => () => {
       try {
@@ -264,6 +270,19 @@ export class Session {
       this.stop(this.exitCode ?? 0);
     }
     if (this.exitCode !== undefined) return;
+    if (!this.busy) this.startPoller();
+  }
+
+  /**
+   * Starts draining the ring whenever it has records. The first wait starts
+   * libuv's worker threads: started before the programs load, they come up
+   * on another CPU meanwhile, and a record caught right after attaching is
+   * read as soon as the event loop turns (a millisecond or more sooner than
+   * a start after the banner). Records are only handled once start() has
+   * run BEGIN: attach() and start() run in one go.
+   */
+  private startPoller(): void {
+    if (this.poller) return;
     let rounds = 0;
     this.poller = new Poller([this.ring!], {
       timeoutMs: 200,
@@ -272,21 +291,7 @@ export class Session {
         if (++rounds % 16 === 0) this.reportLost();
       },
     });
-    // The first wait starts libuv's worker threads (a millisecond or more
-    // here), so it comes after what is queued now, the banner among it, and
-    // after the records that arrived meanwhile are read and written out.
-    setImmediate(() => {
-      if (this.busy || this.stopped) return;
-      try {
-        this.drain();
-      } catch (e) {
-        this.fail(e);
-        return;
-      }
-      queueMicrotask(() => {
-        if (!this.busy && !this.stopped) this.poller?.start();
-      });
-    });
+    this.poller.start();
   }
 
   /** Runs the BEGIN or END programs; `afterFirst` runs after the first one's run, before its events are read. */
@@ -487,6 +492,11 @@ export class Session {
   }
 
   private handle(data: Buffer): void {
+    if (this.onFirstRecord) {
+      const f = this.onFirstRecord;
+      this.onFirstRecord = undefined;
+      f();
+    }
     const id = Number(data.readBigUInt64LE(0));
     const spec = this.events[id];
     if (!spec) return;

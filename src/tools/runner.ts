@@ -9,6 +9,7 @@ import { makeSink } from '../runtime/printer.js';
 import { numPossibleCpus } from '../bpf/cpus.js';
 import { kaddr } from '../symbols/kallsyms.js';
 import { envOptions } from '../cli/args.js';
+import { cacheCheckpoint } from '../cli/cachetags.js';
 import type { Io } from '../cli/trace.js';
 import type { MapSnapshot } from '../output/value.js';
 
@@ -68,7 +69,7 @@ export async function runProgram(name: string, source: string, io: Io, hooks: Ru
       else if (hooks.exitMaps) hooks.exitMaps(snaps, io);
     },
   };
-  const session = new Session(compiled, sink, {});
+  const session = new Session(compiled, sink, { onFirstRecord: () => setImmediate(cacheCheckpoint) });
   const offs = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
     const h = () => session.stop(0);
     process.on(sig, h);

@@ -1,11 +1,12 @@
-// The launcher's V8 code cache (src/cli/launch.ts): written after the first
-// run, reused unchanged by runs of a kind it has seen, rewritten (with the
-// new kind's compiled functions) after a run of a kind it has not, and
-// replaced when its stamp does not match. Tools keep a cache of their own. Runs a copy of the bundle in a
-// directory of its own so the real dist/ cache is left alone.
+// The launcher's V8 code cache (src/cli/launch.ts): written by the first run,
+// once its first events are out or else at exit, reused unchanged by runs of
+// a kind it has seen, rewritten (with the new kind's compiled functions) by a
+// run of a kind it has not, and replaced when its stamp does not match. Tools
+// keep a cache of their own. Runs a copy of the bundle in a directory of its
+// own so the real dist/ cache is left alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -70,4 +71,25 @@ test('code cache: the kind of a run is guessed from its arguments', async () => 
   assert.equal(cacheKind(['execsnoop', '-T']), 'tool');
   assert.equal(cacheKind(['-lv', 'uprobe:/bin/bash:*']), 'misc');
   assert.equal(cacheKind(['--info']), 'misc');
+});
+
+test('code cache: a tracing run writes it once its first events are out, not at exit', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+  const dir = setup();
+  const cache = join(dir, 'dist/cli.cjs.trace.v8cache');
+  try {
+    // BEGIN's record comes at once; the run then lasts until the interval fires.
+    const child = spawn(process.execPath, [join(dir, 'bin/bpfkit'), '-e', 'BEGIN { printf("x\\n"); } interval:s:3 { exit(); }'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let running = true;
+    void exited.then(() => (running = false));
+    while (running && !existsSync(cache)) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(running, 'the cache appeared only when the run ended');
+    assert.equal(tagsOf(cache), 'f:text p:begin p:interval trace');
+    assert.equal(await exited, 0);
+    assert.match(out, /^Attaching 2 probes...\nx\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
