@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { compileC } from '../test/lib/fixtures.js';
 import { openElf } from '../src/symbols/elf.js';
 import { kallsyms, ksym, reloadKallsyms } from '../src/symbols/kallsyms.js';
-import { forgetProcess, runtimeAddress } from '../src/symbols/procmaps.js';
+import { forgetProcess } from '../src/symbols/procmaps.js';
+import { runtimeAddress } from '../src/symbols/useraddr.js';
 import { symbolizeUser } from '../src/symbols/usym.js';
 import { type Row } from './lib/proc.js';
 

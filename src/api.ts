@@ -1,10 +1,13 @@
 // The library API: compile a bpftrace program, run it, and receive its output
 // as typed values. The CLI is a thin layer over this.
 import { compile, type Compiled } from './compile.js';
+// Library users get every provider without asking (the CLI loads them on demand).
+import './probes/more.js';
 import { Session, type Sink } from './runtime/session.js';
 import { formatPrintf, formatStrftime, type MapSnapshot, type Value } from './output/index.js';
 import { numPossibleCpus } from './bpf/cpus.js';
 import { kernelSymbolizer } from './runtime/printer.js';
+import { resolveUser } from './symbols/usym.js';
 import type { CompileOptions } from './builtins/registry.js';
 
 export type TraceEvent =
@@ -61,7 +64,7 @@ export class Trace {
     const compiled = compileProgram(source, opts);
     let self: Trace | undefined;
     const push = (e: TraceEvent) => self!.push(e);
-    const sym = kernelSymbolizer();
+    const sym = kernelSymbolizer(resolveUser);
     const fmt = (f: string | undefined, args: Value[]) => formatPrintf(f ?? '', args, { symbolizer: sym });
     const sink: Sink = {
       attached() {},

@@ -1,7 +1,7 @@
 // The kernel object layer: maps, programs, links, perf events, event readers
 // and feature probes. Layers above import from here; only this directory
 // talks to sys.ts.
-export * as asm from './asm/index.js';
+export * as asm from './asm/all.js';
 export { Attr, cString, objName } from './attr.js';
 export { BtfLoadError, btfIdent, buildFuncBtf, closeBtf, loadBtf, loadFuncInfo, MAP_ELEM_CALLBACK_PARAMS } from './btfgen.js';
 export type { BtfFunc, FuncBtf, SubprogInfo } from './btfgen.js';

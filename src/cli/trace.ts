@@ -6,12 +6,11 @@ import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../lazy.js';
 import { compile } from '../compile.js';
+import { loadProvidersFor } from '../probes/index.js';
 import { CompileError } from '../lang/diagnostics.js';
 import { parse } from '../lang/parser.js';
-import { printAst } from '../lang/printer.js';
-import * as A from '../bpf/asm/index.js';
 import { Session, LoadError } from '../runtime/session.js';
-import { makeSink } from '../runtime/printer.js';
+import { makeSink, printsUserSymbols } from '../runtime/printer.js';
 import { numPossibleCpus } from '../bpf/cpus.js';
 import { kaddr } from '../symbols/kallsyms.js';
 import { findExecutable, isExecutableFile } from '../symbols/path.js';
@@ -85,7 +84,8 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
   let released = false;
   try {
     const ast = parse(source, file);
-    if (args.debug.has('ast') || args.debug.has('all')) io.err(printAst(ast));
+    if (args.debug.has('ast') || args.debug.has('all')) io.err((await import('../lang/printer.js')).printAst(ast));
+    await loadProvidersFor(ast);
     let cpid: number | undefined;
     const opts = {
       ...envOptions(process.env),
@@ -117,9 +117,10 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
     noteRun('trace', `f:${args.format}`, ...compiled.probes.map((p) => `p:${p.target.provider}`));
     for (const w of compiled.warnings) if (args.warnings) io.err(new CompileError([w], file, source).message);
     if (args.debug.has('codegen') || args.debug.has('all')) {
+      const { disassemble } = await import('../bpf/asm/disasm.js');
       for (const p of compiled.probes) {
         io.err(`; ${p.target.name}\n`);
-        io.err(A.disassemble(p.code.insns, {
+        io.err(disassemble(p.code.insns, {
           annotate: (o) => (o as { text?: string; loc?: { line: number; col: number } })?.loc ? `${(o as { text: string }).text ?? ''} at ${file}:${(o as { loc: { line: number } }).loc.line}:${(o as { loc: { col: number } }).loc.col}` : undefined,
         }));
       }
@@ -128,7 +129,8 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       child?.kill('SIGKILL');
       return 0;
     }
-    const sink = makeSink(args.format, write, { quiet: args.quiet, file, source, warnings: args.warnings });
+    const userSymbols = printsUserSymbols(compiled) ? (await import('../symbols/usym.js')).resolveUser : undefined;
+    const sink = makeSink(args.format, write, { quiet: args.quiet, file, source, warnings: args.warnings, userSymbols });
     const session = new Session(compiled, sink, {
       verifierLog: args.debug.has('verifier') || args.debug.has('all'),
       onVerifierLog: (name, log) => io.err(`; verifier log for ${name}\n${log}\n`),

@@ -1,30 +1,55 @@
 // The provider table: every attach point's provider name (or alias) maps to
 // one provider file. The compiler resolves attach points only through here.
-import type { AttachPoint } from '../lang/ast.js';
+// The providers behind ELF, DWARF and kernel BTF reading (uprobes, USDT,
+// kprobes, fentry, and the rarer hardware, watchpoint and iter) live in
+// more.ts, which registers them when loaded: the CLI loads it only for a
+// program that names one of them (loadProvidersFor), so a tracepoint
+// one-liner neither loads nor initializes that code. The library entry, the
+// tools and `-l` load it up front.
+import type { AttachPoint, Program } from '../lang/ast.js';
 import { beginProvider, endProvider } from './special.js';
 import { intervalProvider, profileProvider } from './interval.js';
 import { tracepointProvider } from './tracepoint.js';
 import { rawTracepointProvider } from './rawtracepoint.js';
-import { uprobeProvider, uretprobeProvider } from './uprobe.js';
-import { usdtProvider } from './usdt.js';
-import { kprobeProvider, kretprobeProvider } from './kprobe.js';
-import { fentryProvider, fexitProvider } from './fentry.js';
 import { softwareProvider } from './software.js';
-import { hardwareProvider } from './hardware.js';
-import { watchpointProvider } from './watchpoint.js';
-import { iterProvider } from './iter.js';
 import { ProbeError, type ExpandEnv, type Provider, type ProbeTarget } from './provider.js';
 
 export interface ProviderOptions {
   maxStrlen: number;
 }
 
+/** What more.ts adds, by place in bpftrace's provider order. */
+export interface MoreProviders {
+  user: (opts: ProviderOptions) => Provider[];
+  kernel: (opts: ProviderOptions) => Provider[];
+  rest: (opts: ProviderOptions) => Provider[];
+}
+
+let more: MoreProviders | undefined;
+
+/** Called by more.ts as it loads. */
+export function registerMoreProviders(m: MoreProviders): void {
+  more = m;
+}
+
 export function providers(opts: ProviderOptions): Provider[] {
   return [
     beginProvider, endProvider, intervalProvider, profileProvider, tracepointProvider(opts), rawTracepointProvider,
-    uprobeProvider, uretprobeProvider, usdtProvider, kprobeProvider, kretprobeProvider, fentryProvider(opts), fexitProvider(opts),
-    softwareProvider, hardwareProvider, watchpointProvider, iterProvider(opts),
+    ...(more?.user(opts) ?? []), ...(more?.kernel(opts) ?? []),
+    softwareProvider, ...(more?.rest(opts) ?? []),
   ];
+}
+
+const BASIC_NAMES = new Set([beginProvider, endProvider, intervalProvider, profileProvider, tracepointProvider({ maxStrlen: 0 }), rawTracepointProvider, softwareProvider].flatMap((p) => p.names));
+
+/** Loads every provider (more.ts), once. */
+export async function loadProviders(): Promise<void> {
+  if (!more) await import('./more.js');
+}
+
+/** Loads more.ts when `program` names a provider the basic set lacks (an unknown name too: the error comes from the full table). */
+export async function loadProvidersFor(program: Program): Promise<void> {
+  if (!more && program.probes.some((p) => p.attachPoints.some((ap) => !BASIC_NAMES.has(ap.provider)))) await loadProviders();
 }
 
 export function findProvider(list: Provider[], name: string): Provider | undefined {

@@ -1,13 +1,17 @@
 // The CLI's Sink: formats events with the output layer's renderer (text or
 // JSON) and writes them in order. Symbols are resolved lazily, only when a
-// value that needs them is printed.
+// value that needs them is printed. User-space symbols come through a
+// resolver the caller passes (symbols/usym.ts): that code reads ELF and
+// DWARF and demangles, so the CLI loads it only for a program that can print
+// user addresses (printsUserSymbols).
 import { childProcess } from '../lazy.js';
 import { readFileSync } from 'node:fs';
 import { createRenderer, formatDiagnostic, formatPrintf, formatStrftime, type Renderer, type Symbolizer, type Value } from '../output/index.js';
 import type { EventSpec } from '../analysis/resources.js';
 import { ksym } from '../symbols/kallsyms.js';
-import { resolveUser } from '../symbols/usym.js';
 import type { Sink } from './session.js';
+import type { Compiled } from '../compile.js';
+import type { Ty } from '../analysis/types.js';
 import type { MapSnapshot } from '../output/value.js';
 
 export interface SinkOptions {
@@ -16,11 +20,22 @@ export interface SinkOptions {
   file?: string;
   source?: string;
   symbolizer?: Symbolizer;
+  /** Resolves user-space addresses (resolveUser of symbols/usym.ts); without it they print as addresses. */
+  userSymbols?: UserResolver;
   /** false: warnf() prints nothing (--no-warnings). */
   warnings?: boolean;
 }
 
-export function kernelSymbolizer(): Symbolizer {
+export type UserResolver = typeof import('../symbols/usym.js').resolveUser;
+
+/** Whether `c` can print user-space addresses as symbols (ustack, usym()), anywhere in an event or a map. */
+export function printsUserSymbols(c: Compiled): boolean {
+  const user = (t: Ty): boolean =>
+    (t.k === 'stack' && !t.kernel) || t.k === 'usym' || (t.k === 'tuple' && t.elems.some(user)) || (t.k === 'array' && user(t.elem));
+  return c.res.events.some((e) => e.args.some(user)) || [...c.res.maps.values()].some((m) => user(m.value) || (m.keys ?? []).some(user));
+}
+
+export function kernelSymbolizer(resolveUser?: UserResolver): Symbolizer {
   return {
     ksym(addr) {
       try {
@@ -31,7 +46,7 @@ export function kernelSymbolizer(): Symbolizer {
       }
     },
     usym(addr, pid) {
-      if (pid === undefined) return undefined;
+      if (pid === undefined || !resolveUser) return undefined;
       try {
         const s = resolveUser(pid, addr);
         return s ? { name: s.name, offset: BigInt(s.offset), module: s.module } : undefined;
@@ -43,7 +58,7 @@ export function kernelSymbolizer(): Symbolizer {
 }
 
 export function makeSink(format: 'text' | 'json', write: (s: string) => void, opts: SinkOptions = {}): Sink {
-  const symbolizer = opts.symbolizer ?? kernelSymbolizer();
+  const symbolizer = opts.symbolizer ?? kernelSymbolizer(opts.userSymbols);
   const r: Renderer = createRenderer(format, { symbolizer });
   const emit = (s: string) => {
     if (s) write(s);

@@ -4,7 +4,8 @@
 // JIT code in anonymous memory in the process's perf map.
 import { demangle } from './demangle.js';
 import { perfMap } from './perfmap.js';
-import { isFileMapping, resolveUserAddress } from './procmaps.js';
+import { isFileMapping } from './procmaps.js';
+import { resolveUserAddress } from './useraddr.js';
 
 export interface UserSymbol {
   /** As bpftrace shows it: demangled when it is a C++ name. */

@@ -3,6 +3,8 @@
 // through the CLI's text sink, with hooks for tools that print maps in BCC's
 // layout instead of bpftrace's.
 import { compile } from '../compile.js';
+import '../probes/more.js';
+import { resolveUser } from '../symbols/usym.js';
 import { CompileError } from '../lang/diagnostics.js';
 import { Session, LoadError, type Sink } from '../runtime/session.js';
 import { makeSink } from '../runtime/printer.js';
@@ -60,7 +62,7 @@ export async function runProgram(name: string, source: string, io: Io, hooks: Ru
       throw e;
     }
   })();
-  const base = makeSink('text', io.out, { quiet: true });
+  const base = makeSink('text', io.out, { quiet: true, userSymbols: resolveUser });
   const sink: Sink = {
     ...base,
     printMap: (snap, top, div) => (hooks.printMap ? hooks.printMap(snap, io) : base.printMap(snap, top, div)),

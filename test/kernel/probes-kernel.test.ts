@@ -16,6 +16,7 @@ import { Trace, compileProgram } from '../../src/index.js';
 import { splitAttachPoint } from '../../src/lang/attach.js';
 import { locOf, START } from '../../src/lang/loc.js';
 import { providers, findProvider } from '../../src/probes/index.js';
+import '../../src/probes/more.js';
 import { listProbes } from '../../src/probes/list.js';
 import { tracepointAlternatives } from '../../src/probes/fentry.js';
 import { hasIterators } from '../../src/probes/iter.js';

@@ -14,6 +14,7 @@ import { uprobeProvider, uretprobeProvider } from '../../src/probes/uprobe.js';
 import { ProbeError, type ArgRead, type ExpandEnv, type Provider, type ProbeTarget } from '../../src/probes/provider.js';
 import { listProbes } from '../../src/probes/list.js';
 import { providers } from '../../src/probes/index.js';
+import '../../src/probes/more.js';
 import { compileC, isRoot } from '../lib/fixtures.js';
 import { restoreTracefs, startWorkload, type Workload, tracefsMountCount } from './bpf-helpers.js';
 import { instructionAddresses, nmAddress, readelfFileOffset, sumProgram, SumMap } from './probes-helpers.js';

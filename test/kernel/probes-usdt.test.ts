@@ -14,6 +14,7 @@ import { usdtProvider } from '../../src/probes/usdt.js';
 import { ProbeError, type ExpandEnv, type ProbeTarget } from '../../src/probes/provider.js';
 import { listProbes } from '../../src/probes/list.js';
 import { providers } from '../../src/probes/index.js';
+import '../../src/probes/more.js';
 import { compileC, isRoot } from '../lib/fixtures.js';
 import { restoreTracefs, startWorkload, tracefsMountCount } from './bpf-helpers.js';
 import { nmAddress, readelfFileOffset, sumProgram, SumMap } from './probes-helpers.js';

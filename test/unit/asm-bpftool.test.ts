@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as A from '../../src/bpf/asm/index.js';
-import type { AluOp, Insn, JmpOp, Size } from '../../src/bpf/asm/index.js';
+import * as A from '../../src/bpf/asm/all.js';
+import type { AluOp, Insn, JmpOp, Size } from '../../src/bpf/asm/all.js';
 
 // Reference texts captured on the 6.18 test machine, so these tests need no
 // kernel. Two references because Debian's bpftool (7.1) predates the cpu v4

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as A from '../../src/bpf/asm/index.js';
-import type { AluOp, Insn, JmpOp, Size } from '../../src/bpf/asm/index.js';
+import * as A from '../../src/bpf/asm/all.js';
+import type { AluOp, Insn, JmpOp, Size } from '../../src/bpf/asm/all.js';
 
 const { R0, R1, R2, R3, R4, R6, R7, R9, R10 } = A;
 

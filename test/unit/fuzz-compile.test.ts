@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile, type Compiled } from '../../src/compile.js';
+import '../../src/probes/more.js';
 import { assemble, LD_IMM64_CODE } from '../../src/bpf/asm/index.js';
 import { CompileError } from '../../src/lang/diagnostics.js';
 

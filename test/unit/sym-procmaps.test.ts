@@ -9,8 +9,9 @@ import { compileC } from '../lib/fixtures.js';
 import { openElf } from '../../src/symbols/elf.js';
 import { PerfMap } from '../../src/symbols/perfmap.js';
 import {
-  findMapping, forgetProcess, parseMaps, processMaps, rememberProcess, resolveUserAddress, runtimeAddress,
+  findMapping, forgetProcess, parseMaps, processMaps, rememberProcess,
 } from '../../src/symbols/procmaps.js';
+import { resolveUserAddress, runtimeAddress } from '../../src/symbols/useraddr.js';
 import { resolveUser, symbolizeUser } from '../../src/symbols/usym.js';
 
 const pie = compileC('sym_prog', ['-pie', '-fPIE', '-ldl'], 'sym_prog_pie');
