@@ -249,7 +249,7 @@ function comparesFunc(probe: AST.Probe): boolean {
     if (!n || typeof n !== 'object' || n instanceof Uint8Array) return false;
     const o = n as { kind?: string; name?: string; left?: unknown; right?: unknown; args?: unknown[] };
     if (o.kind === 'Binary' && (isFunc(o.left) || isFunc(o.right))) return true;
-    if (o.kind === 'Call' && /^str(n?cmp|contains)$/.test(o.name ?? '') && o.args?.some(isFunc)) return true;
+    if (o.kind === 'Call' && (o.name === 'strcmp' || o.name === 'strncmp' || o.name === 'strcontains') && o.args?.some(isFunc)) return true;
     return Object.entries(n).some(([k, v]) => k !== 'loc' && v !== null && typeof v === 'object' && walk(v));
   };
   return walk(probe.predicate) || walk(probe.body);

@@ -4,6 +4,7 @@
 // task_struct decodes only what that path needs.
 import { Btf } from '../btf/index.js';
 import type { CMember, CType } from './types.js';
+import { squeezeSpaces } from '../chars.js';
 
 const PRIM: Record<string, [number, boolean]> = {
   char: [1, true], 'signed char': [1, true], 'unsigned char': [1, false], short: [2, true], 'short int': [2, true],
@@ -19,7 +20,7 @@ const PRIM: Record<string, [number, boolean]> = {
 };
 
 export function primitive(name: string): CType | undefined {
-  const p = PRIM[name.replace(/\s+/g, ' ').trim()];
+  const p = PRIM[squeezeSpaces(name)];
   if (!p) return undefined;
   return { name, kind: 'int', size: p[0], signed: p[1] };
 }
@@ -50,7 +51,7 @@ export class CTypes {
 
   /** `struct task_struct`, `union x`, `enum y`, a typedef name or a primitive. */
   lookup(name: string, user = false): CType | undefined {
-    const n = name.replace(/\s+/g, ' ').trim();
+    const n = squeezeSpaces(name);
     const prim = primitive(n);
     if (prim) return prim;
     const u = this.user.get(n) ?? this.user.get(n.replace(/^(struct|union|enum) /, ''));

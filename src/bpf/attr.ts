@@ -3,6 +3,7 @@
 // the offsets of include/uapi/linux/{bpf,perf_event}.h. Offsets live here and
 // nowhere else, so a layout question has one place to look.
 import { BPF_ATTR_SIZE, addressOf } from './sys.js';
+import { underscored } from '../chars.js';
 
 /**
  * A zeroed struct Buffer with little-endian field writers. Pointers written
@@ -89,7 +90,7 @@ export const BPF_OBJ_NAME_LEN = 16;
  * with any other character: others become '_', and it is cut to 15 bytes.
  */
 export function objName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, BPF_OBJ_NAME_LEN - 1);
+  return underscored(name, '.').slice(0, BPF_OBJ_NAME_LEN - 1);
 }
 
 /** Field offsets inside `union bpf_attr`, one object per command family. */

@@ -6,6 +6,7 @@
 import { Attr, BtfLoadAttr } from './attr.js';
 import { trackFd, untrackFd } from './fds.js';
 import { BpfCmd, SysError, bpfTry, close } from './sys.js';
+import { isIdentStart, underscored } from '../chars.js';
 
 const BTF_MAGIC = 0xeb9f;
 const BTF_VERSION = 1;
@@ -37,8 +38,8 @@ export const MAP_ELEM_CALLBACK_PARAMS = ['map', 'key', 'value', 'ctx'];
  * refuses a FUNC whose name is anything else.
  */
 export function btfIdent(s: string): string {
-  const t = s.replace(/[^A-Za-z0-9_]/g, '_');
-  return /^[A-Za-z_]/.test(t) ? t : `_${t}`;
+  const t = underscored(s);
+  return isIdentStart(t.charCodeAt(0)) ? t : `_${t}`;
 }
 
 /**

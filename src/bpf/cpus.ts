@@ -2,16 +2,17 @@
 // every *possible* CPU (hot-pluggable ones included), while perf events can
 // only be opened on *online* ones; confusing the two corrupts per-CPU reads.
 import { readFileSync } from 'node:fs';
+import { decimal } from '../chars.js';
 
 /** Parses the kernel's cpulist format ("0-3,5,8-9"). */
 export function parseCpuList(text: string): number[] {
   const out: number[] = [];
   for (const part of text.trim().split(',')) {
     if (!part) continue;
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`bad cpu list entry '${part}' in '${text.trim()}'`);
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
+    const [a, b, ...more] = part.trim().split('-');
+    const lo = decimal(a);
+    const hi = b === undefined ? lo : decimal(b);
+    if (lo === undefined || hi === undefined || more.length) throw new Error(`bad cpu list entry '${part}' in '${text.trim()}'`);
     for (let c = lo; c <= hi; c++) out.push(c);
   }
   return out;

@@ -425,9 +425,11 @@ const CAP_BPF = 39n;
 export function hasBpfPrivileges(): boolean {
   let eff: bigint;
   try {
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (!m) return process.geteuid?.() === 0;
-    eff = BigInt(`0x${m[1]}`);
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const at = status.indexOf('\nCapEff:');
+    const hex = at < 0 ? '' : status.slice(at + 8, status.indexOf('\n', at + 8) >>> 0).trim();
+    if (!hex) return process.geteuid?.() === 0;
+    eff = BigInt(`0x${hex}`);
   } catch {
     return process.geteuid?.() === 0;
   }

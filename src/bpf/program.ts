@@ -7,6 +7,7 @@ import { os } from '../lazy.js';
 import { Attr, FUNC_INFO_REC_SIZE, InfoAttr, ProgInfo, ProgLoadAttr, TestRunAttr, cString, objName } from './attr.js';
 import { trackFd, untrackFd } from './fds.js';
 import { BpfCmd, SysError, bpf, bpfTry, close, errno } from './sys.js';
+import { isDigit } from '../chars.js';
 
 /** enum bpf_prog_type. */
 export const ProgType = {
@@ -146,8 +147,19 @@ function kernelRelease(): string {
 /** LINUX_VERSION_CODE of the running kernel, from its release string (6.18.44 -> 0x06122c). */
 export function kernelVersionCode(): number {
   if (versionCode !== undefined) return versionCode;
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(kernelRelease());
-  versionCode = m ? (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(Number(m[3] ?? 0), 255) : 0;
+  // MAJOR.MINOR[.PATCH] at the start; anything after is ignored.
+  const rel = kernelRelease();
+  const nums: number[] = [];
+  let i = 0;
+  while (nums.length < 3) {
+    let j = i;
+    while (isDigit(rel.charCodeAt(j))) j++;
+    if (j === i) break;
+    nums.push(Number(rel.slice(i, j)));
+    if (rel[j] !== '.') break;
+    i = j + 1;
+  }
+  versionCode = nums.length >= 2 ? (nums[0] << 16) + (nums[1] << 8) + Math.min(nums[2] ?? 0, 255) : 0;
   return versionCode;
 }
 

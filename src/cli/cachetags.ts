@@ -9,7 +9,14 @@ export const CHECKPOINT_KEY = '__bpfkitCacheCheckpoint';
 
 /** Whether the first argument names a ready-made tool (`bpfkit NAME ...`) rather than a script file. */
 export function namesTool(first: string | undefined): boolean {
-  return first !== undefined && /^[a-z][a-z0-9_-]*$/.test(first) && !first.endsWith('.bt');
+  // /^[a-z][a-z0-9_-]*$/, spelled out: this runs before anything else does.
+  if (!first || first.endsWith('.bt')) return false;
+  for (let i = 0; i < first.length; i++) {
+    const c = first.charCodeAt(i);
+    const lower = c >= 97 && c <= 122;
+    if (!(lower || (i > 0 && ((c >= 48 && c <= 57) || c === 95 || c === 45)))) return false;
+  }
+  return true;
 }
 
 export function noteRun(...tags: string[]): void {

@@ -10,6 +10,7 @@
 // bytes. When the line is empty or does not exist only the first line is
 // printed.
 import type { Loc } from './ast.js';
+import { isAscii } from '../chars.js';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';
@@ -93,5 +94,5 @@ export function toBytes(s: string): string {
 
 export function fromBytes(b: string): string {
   // Pure ASCII needs no round trip, and most sources are ASCII.
-  return /^[\x00-\x7f]*$/.test(b) ? b : Buffer.from(b, 'latin1').toString('utf8');
+  return isAscii(b) ? b : Buffer.from(b, 'latin1').toString('utf8');
 }

@@ -12,6 +12,7 @@ import type { Loc } from './ast.js';
 import { error, fromBytes, type Diagnostic } from './diagnostics.js';
 import { locOf, START, type Pos } from './loc.js';
 import { TAG_WORDS, type Token, type TokKind } from './tokens.js';
+import { identEnd, isBlank, isDigit, isIdentChar, isIdentStart } from '../chars.js';
 
 const PUNCTS = [
   '<<=', '>>=',
@@ -19,15 +20,14 @@ const PUNCTS = [
   '{', '}', '(', ')', '[', ']', ';', ',', ':', '.', '?', '+', '-', '*', '%', '&', '|', '^', '!', '~', '=', '<', '>',
 ];
 
-const IDENT = /[_a-zA-Z][_a-zA-Z0-9]*/y;
 const INT_SUFFIX = '(?:[uU]?[lL]?[lL]|[uU])?';
 const SCI = new RegExp(`([0-9](?:[0-9_]*[0-9])?)[eE]([0-9](?:[0-9_]*[0-9])?)${INT_SUFFIX}`, 'y');
 const HEX = /0[xX]([0-9a-fA-F]+)/y;
 const DEC = new RegExp(`([0-9](?:[0-9_]*[0-9])?)${INT_SUFFIX}`, 'y');
 const U64_MAX = (1n << 64n) - 1n;
 
-/** Characters an attach point is made of, besides quoted parts and `\x` escapes. */
-const AP_CHAR = /[A-Za-z0-9_:.\/*?+\-$#\[\]]/;
+/** Characters an attach point is made of, besides quoted parts and `\x` escapes: `[A-Za-z0-9_:./*?+\-$#\[\]]`. */
+const isApChar = (c: string): boolean => isIdentChar(c.charCodeAt(0)) || ':./*?+-$#[]'.includes(c);
 
 export interface ScannedAttachPoint {
   raw: string;
@@ -70,16 +70,14 @@ export class Lexer {
 
   /** The identifier starting at the current position, or ''. */
   peekWord(): string {
-    IDENT.lastIndex = this.pos;
-    const m = IDENT.exec(this.src);
-    return m ? m[0] : '';
+    return this.src.slice(this.pos, identEnd(this.src, this.pos));
   }
 
   /** True when the text ahead is `WORD` then optional whitespace then `ch`. */
   wordThen(word: string, ch: string): boolean {
     if (this.peekWord() !== word) return false;
     let i = this.pos + word.length;
-    while (/[ \t\r\n]/.test(this.src[i] ?? '')) i++;
+    while (isBlank(this.src.charCodeAt(i))) i++;
     return this.src[i] === ch;
   }
 
@@ -179,8 +177,8 @@ export class Lexer {
   private lexOne(): Token | null {
     const start = this.pos;
     const c = this.src[start];
-    if (/[0-9]/.test(c)) return this.number();
-    if (/[_a-zA-Z]/.test(c)) {
+    if (isDigit(this.src.charCodeAt(start))) return this.number();
+    if (isIdentStart(this.src.charCodeAt(start))) {
       const w = this.peekWord();
       this.advance(w.length);
       return this.make('ident', w, start);
@@ -224,7 +222,7 @@ export class Lexer {
 
   /** bpftrace's rule: a `/` followed by optional whitespace and `{` or `/` closes a predicate. */
   private endsPredicate(i: number): boolean {
-    while (/[ \t\r\n]/.test(this.src[i] ?? '')) i++;
+    while (isBlank(this.src.charCodeAt(i))) i++;
     return this.src[i] === '{' || this.src[i] === '/';
   }
 
@@ -396,11 +394,11 @@ export class Lexer {
           break;
         }
         this.advance(1);
-      } else if (c === '\\' && this.pos + 1 < this.src.length && !/[\r\n]/.test(this.src[this.pos + 1])) {
+      } else if (c === '\\' && this.pos + 1 < this.src.length && this.src[this.pos + 1] !== '\r' && this.src[this.pos + 1] !== '\n') {
         this.advance(2);
       } else if (c === '/' && this.src[this.pos + 1] === '*') {
         break;
-      } else if (c !== '' && AP_CHAR.test(c)) {
+      } else if (c !== '' && isApChar(c)) {
         this.advance(1);
       } else break;
     }

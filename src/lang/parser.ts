@@ -16,6 +16,7 @@ import { parseExpr } from './parse-expr.js';
 import { parseBlockBody } from './parse-stmt.js';
 import { ParserState, SyntaxAbort } from './parser-state.js';
 import { isPunct, TAG_WORDS } from './tokens.js';
+import { isIdentChar } from '../chars.js';
 
 /**
  * Parses a bpftrace program. `file` names the source in diagnostics:
@@ -119,7 +120,8 @@ function parseConfig(ps: ParserState): Config {
   return { kind: 'Config', loc: span(kw.loc, close.loc), entries };
 }
 
-const CONTINUES_AP = /^[A-Za-z0-9_:"$]$/;
+/** `[A-Za-z0-9_:"$]`: what lets an attach point go on after a separator. */
+const continuesAp = (ch: string): boolean => ch.length === 1 && (isIdentChar(ch.charCodeAt(0)) || ch === ':' || ch === '"' || ch === '$');
 
 function parseProbe(ps: ParserState): Probe {
   const lx = ps.lexer;
@@ -134,7 +136,7 @@ function parseProbe(ps: ParserState): Probe {
     // bpftrace 0.17 joins the pieces of an attach point across whitespace
     // (`kprobe : f` is `kprobe:f`); a piece may not start with `/`, which
     // begins a predicate.
-    while (ap && CONTINUES_AP.test(lx.peekChar())) {
+    while (ap && continuesAp(lx.peekChar())) {
       const more = lx.scanAttachPoint()!;
       ap = { raw: ap.raw + more.raw, start: ap.start, end: more.end };
       lx.skipTrivia();

@@ -4,6 +4,7 @@
 // machines, so the first caller mounts it rather than failing.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { SysError, mount } from '../bpf/sys.js';
+import { decimal, isDigit, isIdentChar, isSpace } from '../chars.js';
 
 const TRACING = '/sys/kernel/tracing';
 const DEBUG_TRACING = '/sys/kernel/debug/tracing';
@@ -179,30 +180,81 @@ export function eventFormat(category: string, name: string): TracepointFormat {
   return f;
 }
 
-const FIELD_RE = /^\s*field:(.*?);\s*offset:(\d+);\s*size:(\d+);(?:\s*signed:(\d+);)?/;
 // The declared name is the last identifier, before any array dimensions.
 const DECL_RE = /^(.*?)\s*([A-Za-z_]\w*)\s*((?:\[[^\]]*\]\s*)*)$/;
+
+/** Where the `[...]` groups that end `s` begin (`s.length` when none does); blanks between groups only with `blanks`. */
+export function trailingDims(s: string, blanks = false): number {
+  let start = s.length;
+  for (;;) {
+    let e = start;
+    if (blanks) while (e > 0 && isSpace(s.charCodeAt(e - 1))) e--;
+    if (s[e - 1] !== ']') return start;
+    const open = s.lastIndexOf('[', e - 2);
+    if (open < 0 || s.lastIndexOf(']', e - 2) > open) return start;
+    start = open;
+  }
+}
+
+/** `field:DECL;\toffset:N;\tsize:N;\tsigned:N;` (signed optional), as the lines of a format file read. */
+function fieldLine(line: string): { decl: string; offset: number; size: number; signed: boolean } | undefined {
+  let rest = line.trimStart();
+  if (!rest.startsWith('field:')) return undefined;
+  const semi = rest.indexOf(';');
+  const decl = rest.slice(6, semi);
+  rest = rest.slice(semi + 1);
+  const num = (key: string): number | undefined => {
+    const t = rest.trimStart();
+    if (!t.startsWith(key)) return undefined;
+    const e = t.indexOf(';', key.length);
+    const v = e < 0 ? undefined : decimal(t.slice(key.length, e));
+    if (v !== undefined) rest = t.slice(e + 1);
+    return v;
+  };
+  if (semi < 0) return undefined;
+  const offset = num('offset:');
+  const size = offset === undefined ? undefined : num('size:');
+  if (offset === undefined || size === undefined) return undefined;
+  return { decl, offset, size, signed: num('signed:') === 1 };
+}
+
+/** Splits DECL_RE's way: type, the last identifier (the name), then array dimensions; undefined when that does not work out. */
+function splitDecl(rest: string): [type: string, name: string, dims: string] | undefined {
+  const d = trailingDims(rest, true);
+  const head = rest.slice(0, d).trimEnd();
+  let n = head.length;
+  while (n > 0 && isIdentChar(head.charCodeAt(n - 1))) n--;
+  while (n < head.length && isDigit(head.charCodeAt(n))) n++;
+  if (n === head.length) return undefined;
+  return [head.slice(0, n).trimEnd(), head.slice(n), rest.slice(d)];
+}
 
 /** Splits `const char * filename`, `char comm[16]`, `__data_loc char[] name` into a field's parts. */
 function parseDecl(decl: string): Pick<TracepointField, 'name' | 'type' | 'dataLoc' | 'relLoc' | 'arrayLen'> {
   let rest = decl.trim();
-  const loc = /^(__data_loc|__rel_loc)\s+/.exec(rest);
-  if (loc) rest = rest.slice(loc[0].length);
-  const m = DECL_RE.exec(rest);
-  if (!m || m[1] === '') throw new TracefsError(`cannot parse field declaration '${decl}'`);
-  const dims = m[3].replace(/\s+/g, '');
-  const type = m[1] + dims;
+  let loc: '__data_loc' | '__rel_loc' | undefined;
+  for (const k of ['__data_loc', '__rel_loc'] as const) {
+    if (rest.startsWith(k) && isSpace(rest.charCodeAt(k.length))) {
+      loc = k;
+      rest = rest.slice(k.length).trimStart();
+    }
+  }
+  const m = splitDecl(rest) ?? DECL_RE.exec(rest)?.slice(1, 4);
+  if (!m || m[0] === '') throw new TracefsError(`cannot parse field declaration '${decl}'`);
+  let dims = '';
+  for (const ch of m[2]) if (!isSpace(ch.charCodeAt(0))) dims += ch;
+  const type = m[0] + dims;
   // Dimensions sit on the name in `char comm[16]` and on the type in `char[] name`.
-  const all = /((?:\[[^\]]*\])+)$/.exec(type);
+  const at = trailingDims(type);
   let arrayLen: number | null = null;
-  if (all) {
+  if (at < type.length) {
     arrayLen = 1;
-    for (const d of all[1].slice(1, -1).split('][')) {
+    for (const d of type.slice(at + 1, -1).split('][')) {
       const n = d === '' ? 0 : Number(d);
       arrayLen = Number.isInteger(n) ? arrayLen * n : 0;
     }
   }
-  return { name: m[2], type, dataLoc: loc?.[1] === '__data_loc', relLoc: loc?.[1] === '__rel_loc', arrayLen };
+  return { name: m[1], type, dataLoc: loc === '__data_loc', relLoc: loc === '__rel_loc', arrayLen };
 }
 
 /**
@@ -210,9 +262,10 @@ function parseDecl(decl: string): Pick<TracepointField, 'name' | 'type' | 'dataL
  * first blank line are the common ones every event shares.
  */
 export function parseFormat(text: string): TracepointFormat {
-  const idm = /^ID:\s*(\d+)\s*$/m.exec(text);
-  if (!idm) throw new TracefsError('format has no ID line');
   const lines = text.split('\n');
+  let id: number | undefined;
+  for (const l of lines) if (id === undefined && l.startsWith('ID:')) id = decimal(l.slice(3).trim());
+  if (id === undefined) throw new TracefsError('format has no ID line');
   const fields: TracepointField[] = [];
   let i = lines.findIndex((l) => l.startsWith('format:'));
   if (i < 0) throw new TracefsError('format has no format: section');
@@ -221,24 +274,19 @@ export function parseFormat(text: string): TracepointFormat {
   for (i++; i < lines.length; i++) {
     const line = lines[i];
     if (line.startsWith('print fmt: ')) {
-      printFmt = lines.slice(i).join('\n').slice('print fmt: '.length).replace(/\n+$/, '');
+      printFmt = lines.slice(i).join('\n').slice('print fmt: '.length);
+      while (printFmt.endsWith('\n')) printFmt = printFmt.slice(0, -1);
       break;
     }
     if (line.trim() === '') {
       if (fields.length > 0) common = false;
       continue;
     }
-    const m = FIELD_RE.exec(line);
+    const m = fieldLine(line);
     if (!m) continue;
-    fields.push({
-      ...parseDecl(m[1]),
-      offset: Number(m[2]),
-      size: Number(m[3]),
-      signed: m[4] === '1',
-      common,
-    });
+    fields.push({ ...parseDecl(m.decl), offset: m.offset, size: m.size, signed: m.signed, common });
   }
-  return { id: Number(idm[1]), fields, printFmt };
+  return { id, fields, printFmt };
 }
 
 /**
@@ -249,7 +297,7 @@ export function parseFormat(text: string): TracepointFormat {
  */
 export function formatFieldForListing(f: TracepointField): string {
   if (f.dataLoc || f.relLoc) return `    ${f.dataLoc ? '__data_loc' : '__rel_loc'} ${f.type} ${f.name}`;
-  const dims = /((?:\[[^\]]*\])+)$/.exec(f.type);
-  if (dims) return `    ${f.type.slice(0, dims.index)} ${f.name}${dims[1]}`;
+  const at = trailingDims(f.type);
+  if (at < f.type.length) return `    ${f.type.slice(0, at)} ${f.name}${f.type.slice(at)}`;
   return `    ${f.type} ${f.name}`;
 }

@@ -7,19 +7,43 @@ import { eventFormat, listEvents, type TracepointField } from './tracefs.js';
 import { intTy, strTy, type CType, type Ty } from '../analysis/types.js';
 import { primitive, pointerTo, voidType } from '../analysis/ctypes.js';
 import { globToRegExp, hasWildcard, ProbeError, type ArgsField, type Provider, type ProbeTarget } from './provider.js';
+import { decimal, isIdentChar, squeezeSpaces } from '../chars.js';
 
 export const PROG_TRACEPOINT = 5;
 
+const QUALIFIERS = new Set(['const', 'volatile', '__user']);
+
+/** A field's type without qualifiers, blanks squeezed. */
+function unqualified(type: string): string {
+  // An attribute (never seen in a format file yet) takes the general way.
+  if (type.includes('__attribute__')) return type.replace(/\b(const|volatile|__user|__attribute__\(\([^)]*\)\))\b/g, '').replace(/\s+/g, ' ').trim();
+  let out = '';
+  for (let i = 0; i < type.length; ) {
+    let j = i;
+    while (j < type.length && isIdentChar(type.charCodeAt(j))) j++;
+    if (j > i) {
+      const w = type.slice(i, j);
+      if (!QUALIFIERS.has(w)) out += w;
+      i = j;
+    } else out += type[i++];
+  }
+  return squeezeSpaces(out);
+}
+
 /** The C type of a format field, as far as the compiler needs it. */
 function fieldCType(f: TracepointField): CType {
-  let text = f.type.replace(/\b(const|volatile|__user|__attribute__\(\([^)]*\)\))\b/g, '').replace(/\s+/g, ' ').trim();
-  text = text.replace(/^__data_loc /, '').replace(/\[\d*\]$/, '').trim();
+  let text = unqualified(f.type);
+  if (text.startsWith('__data_loc ')) text = text.slice('__data_loc '.length);
+  // One trailing `[N]` or `[]`.
+  const open = text.endsWith(']') ? text.lastIndexOf('[') : -1;
+  if (open >= 0 && (open + 2 === text.length || decimal(text.slice(open + 1, -1)) !== undefined)) text = text.slice(0, open);
+  text = text.trim();
   let ptr = 0;
   while (text.endsWith('*')) {
     ptr++;
     text = text.slice(0, -1).trim();
   }
-  let base: CType = primitive(text) ?? (/^(struct|union) /.test(text) ? { name: text, kind: 'struct', size: 0, members: () => [] } : { name: text, kind: 'int', size: ptr ? 8 : f.size, signed: f.signed });
+  let base: CType = primitive(text) ?? (text.startsWith('struct ') || text.startsWith('union ') ? { name: text, kind: 'struct', size: 0, members: () => [] } : { name: text, kind: 'int', size: ptr ? 8 : f.size, signed: f.signed });
   if (text === 'void') base = voidType;
   for (let i = 0; i < ptr; i++) base = pointerTo(base);
   return base;
@@ -35,7 +59,7 @@ export function argsFields(cat: string, name: string, maxStrlen: number): ArgsFi
     if (f.dataLoc) ty = strTy(maxStrlen);
     else if (f.arrayLen !== null) {
       const elSize = f.size / Math.max(1, f.arrayLen);
-      if (elSize === 1 && /char/.test(f.type)) ty = strTy(f.size);
+      if (elSize === 1 && f.type.includes('char')) ty = strTy(f.size);
       else ty = { k: 'array', elem: intTy((elSize as 1 | 2 | 4 | 8) || 1, f.signed), len: f.arrayLen, size: f.size };
     } else if (ctype.kind === 'ptr') ty = { k: 'ptr', to: ctype.target!(), size: 8 };
     else ty = intTy(f.size === 1 || f.size === 2 || f.size === 4 ? f.size : 8, f.signed);

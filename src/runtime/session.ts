@@ -25,6 +25,7 @@ import * as V from '../output/value.js';
 import { rememberProcess } from '../symbols/procmaps.js';
 import type { Ty } from '../analysis/types.js';
 import { clearMap, createMaps, readMap, zeroMap, type MapPartFd } from './maps.js';
+import { underscored } from '../chars.js';
 
 /** Where a session's output goes. The CLI formats; the library API collects. */
 export interface Sink {
@@ -137,7 +138,7 @@ export class Session {
       insns[r.index].origin = cp.code.insns[r.index].origin;
     }
     const asm = A.assemble(insns);
-    const name = cp.target.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15);
+    const name = underscored(cp.target.name).slice(0, 15);
     // for-map callbacks (ldFunc) make the verifier demand BTF func_info.
     const btf = cp.code.funcs.length
       ? loadFuncInfo(btfIdent(cp.target.name), cp.code.funcs.map((l, i) => ({ name: `${btfIdent(cp.target.name)}_for${i}`, params: MAP_ELEM_CALLBACK_PARAMS, slot: asm.labels.get(l)! })))
