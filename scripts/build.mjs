@@ -42,7 +42,7 @@ const common = {
 // and ASCII, which Node reads as latin1 without decoding UTF-8: together
 // about 4 ms of every start. Stack traces map back with
 // `node --enable-source-maps` through the linked source map.
-const CLI_WRAPPER = "(function (exports, require, module, __filename, __dirname, __bpfkit_import_meta_url) {'use strict';";
+const CLI_WRAPPER = "(function (exports, require, module, __filename, __dirname, __bpfkit_import_meta) {'use strict';";
 await build({
   ...common,
   format: 'cjs',
@@ -52,7 +52,7 @@ await build({
   legalComments: 'none',
   banner: { js: CLI_WRAPPER },
   footer: { js: '})' },
-  define: { 'import.meta.url': '__bpfkit_import_meta_url' },
+  define: { 'import.meta.url': '__bpfkit_import_meta.url', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(root, 'dist/cli.cjs'),
 });

@@ -2,7 +2,6 @@
 // take Buffers and throw SysError, so no other module needs to know koffi.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { requireFrom } from '../lazy.js';
 
 // koffi is CommonJS; loading it lazily keeps `bpfkit -h` from paying for it.
@@ -25,7 +24,8 @@ function koffi(): Koffi {
 function loadKoffi(): Koffi {
   if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
     try {
-      for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+      // import.meta.dirname: turning import.meta.url into a path costs a quarter of a millisecond.
+      for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
         const base = join(dir, 'node_modules', 'koffi');
         if (existsSync(join(base, 'package.json'))) {
           const { version } = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')) as { version: string };

@@ -4,7 +4,6 @@
 // from trying the feature (src/bpf/features.ts), not from version numbers.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { os } from '../lazy.js';
 import { featureReport } from '../bpf/features.js';
 import { tracefsPath } from '../probes/tracefs.js';
@@ -13,7 +12,7 @@ const yesNo = (v: boolean): string => (v ? 'yes' : 'no');
 
 /** bpfkit's version from the package.json above this module (dist/ or build/src/cli/). */
 export function bpfkitVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+  let dir = import.meta.dirname;
   for (let i = 0; i < 5; i++) {
     const p = join(dir, 'package.json');
     if (existsSync(p)) {

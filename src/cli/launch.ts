@@ -14,7 +14,6 @@
 // written. Failing to read or write it only costs the time it would save.
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { CHECKPOINT_KEY, RUN_TAGS_KEY, namesTool } from './cachetags.js';
 
@@ -95,7 +94,7 @@ export function launch(bundle: string): void {
   const stamp = `bpfkit-v8cache ${process.version} ${process.arch} ${st.size} ${st.mtimeMs}\n`;
   const cached = readCache(cacheFile, stamp);
   // The bundle is the module's function (what a CommonJS module is given,
-  // plus the URL esbuild substituted for `import.meta.url`), in ASCII
+  // plus what esbuild substituted for `import.meta`), in ASCII
   // (scripts/build.mjs), so latin1 reads it without decoding.
   const script = new Script(readFileSync(bundle, 'latin1'), { filename: bundle, cachedData: cached?.data });
   let known = cached && !script.cachedDataRejected ? cached.tags : undefined;
@@ -110,9 +109,16 @@ export function launch(bundle: string): void {
   process.once('exit', save);
   const module = { exports: {} };
   // The bundle requires only Node's builtins (packages such as koffi are
-  // found from its own URL), which any require() loads: this file's own
-  // spares loading node:module for createRequire, half a millisecond.
-  (script.runInThisContext() as (...a: unknown[]) => void).call(
-    module.exports, module.exports, require, module, bundle, dirname(bundle), pathToFileURL(bundle).href,
-  );
+  // found from its own directory), which any require() loads: this file's
+  // own spares loading node:module for createRequire, half a millisecond.
+  // Its import.meta.dirname is __dirname; import.meta.url, which only
+  // fallbacks read, is built when read (node:url's conversion costs most of
+  // a millisecond).
+  const meta = {
+    get url(): string {
+      const load: NodeJS.Require = require;
+      return (load('node:url') as typeof import('node:url')).pathToFileURL(bundle).href;
+    },
+  };
+  (script.runInThisContext() as (...a: unknown[]) => void).call(module.exports, module.exports, require, module, bundle, dirname(bundle), meta);
 }

@@ -5,7 +5,6 @@
 // constants and predicates in the program the kernel runs.
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 export interface OptSpec {
   /** Property name in the parsed result. */
@@ -176,7 +175,7 @@ export function parseOptions(spec: ToolSpec, argv: string[]): Parsed {
 
 // ---- the program template -------------------------------------------------
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = import.meta.dirname;
 
 /** Reads NAME.bt: next to the bundle (dist/tools), or from src/tools when running unbundled. */
 export function readTemplate(name: string): string {
