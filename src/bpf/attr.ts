@@ -4,6 +4,7 @@
 // nowhere else, so a layout question has one place to look.
 import { BPF_ATTR_SIZE, addressOf } from './sys.js';
 import { underscored } from '../chars.js';
+import { getU32, getU64, putU16, putU32, putU64 } from '../le.js';
 
 /**
  * A zeroed struct Buffer with little-endian field writers. Pointers written
@@ -19,23 +20,23 @@ export class Attr {
   }
 
   u8(off: number, v: number): this {
-    this.buf.writeUInt8(v & 0xff, off);
+    this.buf[off] = v;
     return this;
   }
 
   u16(off: number, v: number): this {
-    this.buf.writeUInt16LE(v & 0xffff, off);
+    putU16(this.buf, off, v);
     return this;
   }
 
   /** Unsigned 32-bit field; negative numbers are written as their two's complement (fd -1). */
   u32(off: number, v: number): this {
-    this.buf.writeUInt32LE(v >>> 0, off);
+    putU32(this.buf, off, v);
     return this;
   }
 
   u64(off: number, v: number | bigint): this {
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), off);
+    putU64(this.buf, off, BigInt(v));
     return this;
   }
 
@@ -60,11 +61,11 @@ export class Attr {
   }
 
   getU32(off: number): number {
-    return this.buf.readUInt32LE(off);
+    return getU32(this.buf, off);
   }
 
   getU64(off: number): bigint {
-    return this.buf.readBigUInt64LE(off);
+    return getU64(this.buf, off);
   }
 
   /** Zeroes the struct for reuse and drops pointer references. */

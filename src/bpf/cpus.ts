@@ -40,6 +40,8 @@ let pageBytes: number | undefined;
 export function pageSize(): number {
   if (pageBytes !== undefined) return pageBytes;
   pageBytes = 4096;
+  // x86-64 pages are 4 KiB by the architecture; arm64 kernels pick 4, 16 or 64.
+  if (process.arch === 'x64') return pageBytes;
   try {
     const auxv = readFileSync('/proc/self/auxv');
     for (let i = 0; i + 16 <= auxv.length; i += 16) {

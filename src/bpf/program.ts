@@ -138,7 +138,8 @@ let versionCode: number | undefined;
 /** uname's release, read from procfs: node:os costs a third of a millisecond to load. */
 function kernelRelease(): string {
   try {
-    return readFileSync('/proc/sys/kernel/osrelease', 'latin1').trim();
+    // utf8: the one encoding readFileSync takes without its option-checking path.
+    return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   } catch {
     return os().release();
   }

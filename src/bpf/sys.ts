@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { requireFrom } from '../lazy.js';
+import { getI32, putU32 } from '../le.js';
 
 // koffi is CommonJS; loading it lazily keeps `bpfkit -h` from paying for it.
 type Koffi = any;
@@ -267,9 +268,9 @@ export class FdWatcher {
   private ctl(op: number, fd: number, tag: number): void {
     // struct epoll_event is packed on x86_64: u32 events, u64 data.
     const ev = Buffer.alloc(12);
-    ev.writeUInt32LE(EPOLLIN, 0);
-    ev.writeInt32LE(tag, 4);
-    ev.writeInt32LE(fd, 8);
+    putU32(ev, 0, EPOLLIN);
+    putU32(ev, 4, tag);
+    putU32(ev, 8, fd);
     check('epoll_ctl', lc('epollCtl')(this.epfd, op, fd, ev));
   }
 
@@ -297,7 +298,7 @@ export class FdWatcher {
       const ready: number[] = [];
       if (!err && n >= 0) {
         for (let i = 0; i < n; i++) {
-          const tag = this.events.readInt32LE(i * 12 + 4);
+          const tag = getI32(this.events, i * 12 + 4);
           if (tag === -1) this.drainWake();
           else ready.push(tag);
         }
@@ -316,7 +317,7 @@ export class FdWatcher {
   /** Wakes a pending wait once so the caller gets an onReady([]) soon. */
   poke(): void {
     const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(1n);
+    b[0] = 1;
     lc('write')(this.wakeFd, b, 8);
   }
 

@@ -26,6 +26,7 @@ import { rememberProcess } from '../symbols/procmaps.js';
 import type { Ty } from '../analysis/types.js';
 import { clearMap, createMaps, readMap, zeroMap, type MapPartFd } from './maps.js';
 import { underscored } from '../chars.js';
+import { getU32 } from '../le.js';
 
 /** Where a session's output goes. The CLI formats; the library API collects. */
 export interface Sink {
@@ -498,7 +499,8 @@ export class Session {
       this.onFirstRecord = undefined;
       f();
     }
-    const id = Number(data.readBigUInt64LE(0));
+    // The id is an event number: its high half is zero.
+    const id = getU32(data, 0) + getU32(data, 4) * 0x100000000;
     const spec = this.events[id];
     if (!spec) return;
     const args = () => spec.args.map((t, i) => decode(data, EVENT_HEADER + spec.layout.offsets[i], t, this.env));

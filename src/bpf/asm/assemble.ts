@@ -5,6 +5,7 @@ import {
   slotCount,
 } from './insn.js';
 import type { Insn } from './insn.js';
+import { putU16, putU32 } from '../../le.js';
 
 export class AsmError extends Error {
   /** Index of the offending instruction in the input array, when there is one. */
@@ -53,16 +54,17 @@ function checkFields(i: number, insn: Insn): void {
 export function encodeInto(insn: Insn, buf: Buffer, at: number): number {
   buf[at] = insn.code;
   buf[at + 1] = (insn.dst & 0x0f) | ((insn.src & 0x0f) << 4);
-  buf.writeInt16LE(insn.off, at + 2);
+  if (insn.off < -0x8000 || insn.off > 0x7fff) throw new RangeError(`instruction offset ${insn.off} does not fit 16 bits`);
+  putU16(buf, at + 2, insn.off);
   if (insn.code !== LD_IMM64_CODE) {
-    buf.writeInt32LE(insn.imm | 0, at + 4);
+    putU32(buf, at + 4, insn.imm);
     return 1;
   }
   const v = insn.imm64 !== undefined ? BigInt.asUintN(64, insn.imm64) : BigInt(insn.imm >>> 0);
-  buf.writeUInt32LE(Number(v & 0xffffffffn), at + 4);
+  putU32(buf, at + 4, Number(v & 0xffffffffn));
   // The second slot is an all-zero pseudo instruction carrying the high half.
   buf.fill(0, at + 8, at + 12);
-  buf.writeUInt32LE(Number(v >> 32n), at + 12);
+  putU32(buf, at + 12, Number(v >> 32n));
   return 2;
 }
 
