@@ -55,8 +55,8 @@ export class Attr {
 
   /** A fixed-size char array, NUL padded; `s` must already fit (len - 1 bytes). */
   chars(off: number, len: number, s: string): this {
-    this.buf.fill(0, off, off + len);
-    this.buf.write(s, off, len - 1, 'latin1');
+    // Byte by byte, as latin1 would: Buffer's fill() and write() cost 0.3 ms on their first call.
+    for (let i = 0; i < len; i++) this.buf[off + i] = i < len - 1 && i < s.length ? s.charCodeAt(i) : 0;
     return this;
   }
 
