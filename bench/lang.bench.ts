@@ -74,6 +74,16 @@ async function startup(rows: Row[]): Promise<void> {
   pair(rows, 'start to attached, openat printf (min)', 'ms', m((t) => Math.min(...attach.get(t)!)));
   pair(rows, 'start to first event caught, openat printf (median)', 'ms', m((t) => median(firstEvent.get(t)!)));
   pair(rows, 'start to first event caught, openat printf (min)', 'ms', m((t) => Math.min(...firstEvent.get(t)!)));
+  // This machine switches between a fast and a slow mode for seconds at a
+  // time (both tools 20-40% slower), so a median over all runs can land in
+  // either mode for either tool. The two runs of an interleaved pair mostly
+  // share a mode: their ratio, median over the pairs, is the steadier figure.
+  if (tools().includes('bpftrace')) {
+    const paired = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]).filter(Number.isFinite));
+    rows.push({ name: 'begin { exit(); }: wall time, bpfkit/bpftrace per pair (median)', value: paired(begin.get('bpfkit')!.wall, begin.get('bpftrace')!.wall), unit: 'x' });
+    rows.push({ name: 'start to attached: bpfkit/bpftrace per pair (median)', value: paired(attach.get('bpfkit')!, attach.get('bpftrace')!), unit: 'x' });
+    rows.push({ name: 'start to first event caught: bpfkit/bpftrace per pair (median)', value: paired(firstEvent.get('bpfkit')!, firstEvent.get('bpftrace')!), unit: 'x' });
+  }
 }
 
 // ------------------------------------------------------- in-kernel cost
