@@ -37,10 +37,12 @@ const common = {
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
 // The CLI is CommonJS so src/cli/launch.ts (bin/bpfkit) can compile it with
-// V8's code cache, which module loading offers no hook for in Node 20. The file is the module's function itself, so launch
-// hands the text to V8 as read; minified, it is a little over half the size
-// and ASCII, which Node reads as latin1 without decoding UTF-8: together
-// about 4 ms of every start. Stack traces map back with
+// V8's code cache, which module loading offers no hook for in Node 20. The
+// file is the module's function itself, so launch hands the text to V8 as
+// read; minified, it is a little over half the size and ASCII, which Node
+// reads as latin1 without decoding UTF-8: together about 4 ms of every
+// start. The wrapper's last parameter stands for `import.meta`: its dirname
+// is __dirname, its url a getter (launch.ts). Stack traces map back with
 // `node --enable-source-maps` through the linked source map.
 const CLI_WRAPPER = "(function (exports, require, module, __filename, __dirname, __bpfkit_import_meta) {'use strict';";
 await build({

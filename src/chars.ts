@@ -14,7 +14,6 @@ export const isIdentChar = (c: number): boolean => isIdentStart(c) || isDigit(c)
 export const isBlank = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 10;
 /** `\s` as far as ASCII text goes (space, \t \n \v \f \r). */
 export const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
-export const isHexDigit = (c: number): boolean => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
 /** End of the identifier starting at `i` (`i` itself when none starts there). */
 export function identEnd(s: string, i: number): number {

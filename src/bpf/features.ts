@@ -427,7 +427,8 @@ export function hasBpfPrivileges(): boolean {
   try {
     const status = readFileSync('/proc/self/status', 'utf8');
     const at = status.indexOf('\nCapEff:');
-    const hex = at < 0 ? '' : status.slice(at + 8, status.indexOf('\n', at + 8) >>> 0).trim();
+    const end = status.indexOf('\n', at + 1);
+    const hex = at < 0 ? '' : status.slice(at + 8, end < 0 ? undefined : end).trim();
     if (!hex) return process.geteuid?.() === 0;
     eff = BigInt(`0x${hex}`);
   } catch {

@@ -462,12 +462,12 @@ export class BpfMap {
   }
 }
 
-/** A u32 key Buffer, the key type of arrays and perf event arrays. */
 /** The smallest size BpfMap.ringbuf takes that holds `bytes`: a power of two, at least a page. */
 export function ringSizeFor(bytes: number): number {
   return Math.max(4096, 2 ** Math.ceil(Math.log2(bytes)));
 }
 
+/** A u32 key Buffer, the key type of arrays and perf event arrays. */
 export function u32Key(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n >>> 0);

@@ -4,6 +4,8 @@
 // compiles its own paths from source, so it rewrites the cache with them
 // added. After a few kinds of runs the cache stops changing. The kind of run
 // also picks which cache file a run loads (launch.ts cacheKind).
+import { isDigit } from '../chars.js';
+
 export const RUN_TAGS_KEY = '__bpfkitRunTags';
 export const CHECKPOINT_KEY = '__bpfkitCacheCheckpoint';
 
@@ -14,7 +16,7 @@ export function namesTool(first: string | undefined): boolean {
   for (let i = 0; i < first.length; i++) {
     const c = first.charCodeAt(i);
     const lower = c >= 97 && c <= 122;
-    if (!(lower || (i > 0 && ((c >= 48 && c <= 57) || c === 95 || c === 45)))) return false;
+    if (!(lower || (i > 0 && (isDigit(c) || c === 95 || c === 45)))) return false;
   }
   return true;
 }
@@ -26,12 +28,13 @@ export function noteRun(...tags: string[]): void {
 }
 
 /**
- * Start-up is over and the first events are out: the launcher writes the
- * cache now if this run is to write it, rather than at exit. V8 drops the
+ * Start-up is over and the first events are coming: once they are handled
+ * and written (the next turn of the event loop), the launcher writes the
+ * cache if this run is to write it, rather than at exit. V8 drops the
  * bytecode of functions left unused across a few full GCs, so a long run's
  * exit-time cache lacked the very start-up path it exists for (a cache
  * written by the test suite made starts 6-8 ms slower).
  */
 export function cacheCheckpoint(): void {
-  (globalThis as { [CHECKPOINT_KEY]?: () => void })[CHECKPOINT_KEY]?.();
+  setImmediate(() => (globalThis as { [CHECKPOINT_KEY]?: () => void })[CHECKPOINT_KEY]?.());
 }

@@ -16,6 +16,7 @@ import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 import { CHECKPOINT_KEY, RUN_TAGS_KEY, namesTool } from './cachetags.js';
+import { isAlpha } from '../chars.js';
 
 // The cache file: the stamp line, a line of the run tags it was written
 // after (cachetags.ts), then V8's data.
@@ -65,12 +66,11 @@ export function cacheKind(argv: readonly string[]): string {
 
 // Spelled-out forms of /^-[a-zA-Z]*l/ and /(^|[\s,{}])(uprobe|uretprobe|usdt|u|ur|U):/:
 // a regular expression's first two uses cost about 70 us each.
-const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /** `-l`, `-lv`, `-vl`...: a cluster of single-letter flags with `l` among them. */
 function listsFlag(a: string): boolean {
   if (a[0] !== '-') return false;
-  for (let i = 1; i < a.length && isLetter(a.charCodeAt(i)); i++) if (a[i] === 'l') return true;
+  for (let i = 1; i < a.length && isAlpha(a.charCodeAt(i)); i++) if (a[i] === 'l') return true;
   return false;
 }
 
@@ -81,7 +81,7 @@ function namesUserProbe(a: string): boolean {
   for (let colon = a.indexOf(':'); colon >= 0; colon = a.indexOf(':', colon + 1)) {
     // Names are letters, and what may come before one is not: the name is the whole letter run.
     let i = colon;
-    while (i > 0 && isLetter(a.charCodeAt(i - 1))) i--;
+    while (i > 0 && isAlpha(a.charCodeAt(i - 1))) i--;
     if ((i === 0 || ' \t\n\r\v\f,{}'.includes(a[i - 1])) && USER_PROVIDERS.has(a.slice(i, colon))) return true;
   }
   return false;

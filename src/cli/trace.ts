@@ -135,8 +135,7 @@ export async function runTrace(args: CliArgs, io: Io): Promise<number> {
       verifierLog: args.debug.has('verifier') || args.debug.has('all'),
       onVerifierLog: (name, log) => io.err(`; verifier log for ${name}\n${log}\n`),
       pid: args.pid ?? cpid,
-      // After the record's output is written.
-      onFirstRecord: () => setImmediate(cacheCheckpoint),
+      onFirstRecord: cacheCheckpoint,
     });
     const stopOn = (sig: NodeJS.Signals) => {
       const h = () => session.stop(0);

@@ -184,7 +184,7 @@ export function eventFormat(category: string, name: string): TracepointFormat {
 const DECL_RE = /^(.*?)\s*([A-Za-z_]\w*)\s*((?:\[[^\]]*\]\s*)*)$/;
 
 /** Where the `[...]` groups that end `s` begin (`s.length` when none does); blanks between groups only with `blanks`. */
-export function trailingDims(s: string, blanks = false): number {
+function trailingDims(s: string, blanks = false): number {
   let start = s.length;
   for (;;) {
     let e = start;
@@ -201,6 +201,7 @@ function fieldLine(line: string): { decl: string; offset: number; size: number; 
   let rest = line.trimStart();
   if (!rest.startsWith('field:')) return undefined;
   const semi = rest.indexOf(';');
+  if (semi < 0) return undefined;
   const decl = rest.slice(6, semi);
   rest = rest.slice(semi + 1);
   const num = (key: string): number | undefined => {
@@ -211,7 +212,6 @@ function fieldLine(line: string): { decl: string; offset: number; size: number; 
     if (v !== undefined) rest = t.slice(e + 1);
     return v;
   };
-  if (semi < 0) return undefined;
   const offset = num('offset:');
   const size = offset === undefined ? undefined : num('size:');
   if (offset === undefined || size === undefined) return undefined;

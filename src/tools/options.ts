@@ -4,7 +4,7 @@
 // fixed-width columns). Options never filter in user space: they become
 // constants and predicates in the program the kernel runs.
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 export interface OptSpec {
   /** Property name in the parsed result. */

@@ -71,7 +71,7 @@ export async function runProgram(name: string, source: string, io: Io, hooks: Ru
       else if (hooks.exitMaps) hooks.exitMaps(snaps, io);
     },
   };
-  const session = new Session(compiled, sink, { onFirstRecord: () => setImmediate(cacheCheckpoint) });
+  const session = new Session(compiled, sink, { onFirstRecord: cacheCheckpoint });
   const offs = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
     const h = () => session.stop(0);
     process.on(sig, h);
